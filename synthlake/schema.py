@@ -1,0 +1,257 @@
+"""Column typing: what kind of data each column holds, decided once at import.
+
+The kinds drive everything downstream: which statistics a column gets, how CTGAN
+sees it, and which columns are regenerated rather than learned.
+
+- ``numeric``: numbers (``integer`` says whether they are whole numbers);
+- ``categorical``: a limited set of labels;
+- ``boolean``: true/false;
+- ``datetime``: dates and timestamps;
+- ``identifier``: unique keys, personal identifiers and free text; never learned,
+  regenerated in the same format;
+- ``empty`` / ``constant``: nothing to learn; carried into the synthetic table as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from synthlake.errors import DataError
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["numeric", "categorical", "boolean", "datetime", "identifier", "empty", "constant"]
+LEARNED_KINDS = ("numeric", "categorical", "boolean", "datetime")
+
+ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|^key$|_key$|number$|_no$|^code$)", re.IGNORECASE)
+PII_NAMES = {
+    "email": re.compile(r"e-?mail", re.IGNORECASE),
+    "phone": re.compile(r"phone|mobile|tel(ephone)?$|fax", re.IGNORECASE),
+    "name": re.compile(r"(^|_)(first|last|full|given|family|sur)?_?name$|^name$", re.IGNORECASE),
+    "address": re.compile(r"address|street", re.IGNORECASE),
+}
+PATTERNS = {
+    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
+    "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    "phone": re.compile(r"^\+?[\d\s().-]{7,20}$"),
+}
+BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "t": True, "f": False, "y": True, "n": False}
+DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
+FREE_TEXT_MEAN_LENGTH = 30
+DISCRETE_INTEGER_MAX_VALUES = 15
+
+
+@dataclass
+class ColumnSchema:
+    """The inferred kind of one column and the facts it rests on."""
+
+    name: str
+    kind: Kind
+    dtype: str
+    integer: bool = False
+    discrete: bool = False
+    n_missing: int = 0
+    n_unique: int = 0
+    format: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class TableSchema:
+    """The columns of one table, in their original order."""
+
+    table: str
+    n_rows: int
+    columns: list[ColumnSchema]
+    warnings: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnSchema:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def names(self, *kinds: str) -> list[str]:
+        return [column.name for column in self.columns if not kinds or column.kind in kinds]
+
+    @property
+    def learned(self) -> list[str]:
+        return self.names(*LEARNED_KINDS)
+
+    def to_json(self, path: str | Path) -> None:
+        from synthlake.products import write_json
+
+        write_json(path, asdict(self))
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> TableSchema:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        columns = [ColumnSchema(**column) for column in data.pop("columns")]
+        return cls(columns=columns, **data)
+
+
+def datetime_seconds(values: pd.Series) -> pd.Series:
+    """Timestamps as float seconds since 1970 (NaN where missing), whatever their unit."""
+    stamps = pd.to_datetime(values, errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    seconds = (stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
+    return seconds.astype("float64")
+
+
+def _as_boolean(values: pd.Series) -> pd.Series | None:
+    if pd.api.types.is_bool_dtype(values):
+        return values
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        words = values.dropna().astype(str).str.strip().str.lower()
+        if len(words) and words.isin(BOOLEAN_WORDS.keys()).all():
+            return values.map(lambda v: None if pd.isna(v) else BOOLEAN_WORDS[str(v).strip().lower()])
+    return None
+
+
+def _as_datetime(values: pd.Series) -> pd.Series | None:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        return None
+    present = values.dropna().astype(str).str.strip()
+    if present.empty or not present.str.match(DATE_LIKE).mean() >= 0.95:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    if parsed.notna().sum() < 0.95 * len(present):
+        return None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _text_format(name: str, present: pd.Series) -> str | None:
+    """The personal-data format of a text column, by its name and its values."""
+    sample = present.astype(str).head(500)
+    for fmt in ("email", "uuid"):
+        if sample.str.match(PATTERNS[fmt]).mean() >= 0.9:
+            return fmt
+    for fmt, pattern in PII_NAMES.items():
+        if pattern.search(name):
+            if fmt == "phone" and sample.str.match(PATTERNS["phone"]).mean() < 0.9:
+                continue
+            return fmt
+    return None
+
+
+def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None) -> tuple[ColumnSchema, pd.Series]:
+    """Infer one column's kind, and return it with the values converted to that kind.
+
+    Args:
+        name: the column name.
+        values: the column.
+        identifier: force (True) or forbid (False) the identifier kind; None detects.
+    """
+    n_rows = len(values)
+    n_missing = int(values.isna().sum())
+    present = values.dropna()
+    base = {"name": name, "dtype": str(values.dtype), "n_missing": n_missing}
+    if present.empty:
+        return ColumnSchema(kind="empty", reason="every value is missing", **base), values
+    try:
+        n_unique = int(present.nunique())
+    except TypeError:  # unhashable cells (lists from JSON): treat as text
+        values = values.map(lambda v: None if v is None else json.dumps(v, default=str))
+        present = values.dropna()
+        n_unique = int(present.nunique())
+    base["n_unique"] = n_unique
+    if n_unique == 1 and identifier is not True:
+        return ColumnSchema(kind="constant", reason="a single distinct value", **base), values
+
+    as_bool = _as_boolean(values)
+    if as_bool is not None and n_unique <= 2 and identifier is not True:
+        return ColumnSchema(kind="boolean", reason="true/false values", **base), as_bool.astype("boolean")
+
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        integer = bool((numbers.dropna() % 1 == 0).all())
+        all_unique = n_unique == len(present) and n_missing == 0
+        if identifier or (identifier is None and integer and all_unique and ID_NAME.search(name)):
+            return ColumnSchema(
+                kind="identifier",
+                integer=integer,
+                format="integer",
+                reason="unique whole numbers named like a key",
+                **base,
+            ), values
+        discrete = integer and n_unique <= DISCRETE_INTEGER_MAX_VALUES
+        return ColumnSchema(kind="numeric", integer=integer, discrete=discrete, reason="numbers", **base), values
+
+    as_date = _as_datetime(values)
+    if as_date is not None and identifier is not True:
+        return ColumnSchema(kind="datetime", reason="dates or timestamps", **base), as_date
+
+    text = present.astype(str)
+    fmt = _text_format(name, text)
+    all_unique = n_unique == len(present)
+    long_text = text.str.len().mean() >= FREE_TEXT_MEAN_LENGTH and n_unique > 0.5 * len(present)
+    many_unique = all_unique and len(present) >= 20 and n_unique > 0.9 * n_rows
+    if identifier or (
+        identifier is None and (fmt or long_text or many_unique or (all_unique and ID_NAME.search(name)))
+    ):
+        if fmt:
+            reason = f"values or name look like {fmt}"
+        elif long_text:
+            reason = "free text (long, mostly distinct values)"
+        else:
+            reason = "a distinct value on every row"
+        fmt = fmt or ("text" if long_text else "code")
+        return ColumnSchema(kind="identifier", format=fmt, reason=reason, **base), values.astype("object")
+    return ColumnSchema(kind="categorical", reason="a limited set of labels", **base), values.astype("object")
+
+
+def infer_schema(
+    frame: pd.DataFrame, table: str, *, identifier_columns: list[str] | None = None
+) -> tuple[TableSchema, pd.DataFrame]:
+    """Infer every column's kind and convert the values to match.
+
+    Args:
+        frame: the table as read from the source.
+        table: its name, for messages.
+        identifier_columns: when given, exactly these columns are identifiers
+            (detection is switched off).
+
+    Returns:
+        The schema and the converted table (same columns, same order).
+
+    Raises:
+        DataError: an explicit identifier column is not in the table.
+    """
+    if identifier_columns is not None:
+        unknown = [name for name in identifier_columns if name not in frame.columns]
+        if unknown:
+            raise DataError(
+                f"Table '{table}': identifier column '{unknown[0]}' is not a column; "
+                f"check 'tables.{table}.identifier_columns'",
+                table=table,
+                column=unknown[0],
+            )
+    columns, converted, notes = [], {}, []
+    for name in frame.columns:
+        forced = None if identifier_columns is None else name in identifier_columns
+        column, values = infer_column(name, frame[name], identifier=forced)
+        columns.append(column)
+        converted[name] = values
+        if column.kind == "empty":
+            notes.append(f"Column '{name}' in table '{table}' is entirely empty: not learned, kept empty")
+        elif column.kind == "constant":
+            notes.append(f"Column '{name}' in table '{table}' holds a single value: not learned, carried as it is")
+    for note in notes:
+        log.warning(note)
+    schema = TableSchema(table=table, n_rows=len(frame), columns=columns, warnings=notes)
+    return schema, pd.DataFrame(converted, index=frame.index)
