@@ -1,0 +1,307 @@
+"""The synthesizer: CTGAN (the ``ctgan`` package) with synthlake's column handling.
+
+Shaped like SDV's synthesizers (``fit``, ``sample``, ``save``, ``load``,
+``get_parameters``). Around the network it adds what a real table needs:
+
+- categorical, boolean and few-valued integer columns are declared discrete;
+- datetimes are learned as numbers and turned back into timestamps;
+- missing values are learned (an indicator column per numeric/datetime column with
+  gaps, a ``<missing>`` label for discrete columns) and restored;
+- identifier columns are not learned: they are regenerated in the same format;
+- empty and constant columns are not learned: they are carried as they were;
+- numbers are rounded like the real column and kept within its range.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import random
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import torch
+
+from synthlake.errors import DataError, IntegrityError
+from synthlake.identifiers import IdentifierFormat, describe, regenerate
+from synthlake.products import atomic_path, sha256
+from synthlake.schema import TableSchema, datetime_seconds
+
+log = logging.getLogger(__name__)
+
+MISSING = "<missing>"
+NULL_FLAG = "__isnull__"
+DEFAULT_EPOCHS = 300
+DEFAULT_BATCH_SIZE = 500
+PAC = 10
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so that CPU training is reproducible."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class Synthesizer:
+    """CTGAN trained on one table.
+
+    Args:
+        schema: the column kinds inferred at import.
+        epochs: CTGAN training epochs.
+        batch_size: CTGAN batch size (even and a multiple of 10).
+        seed: makes training and sampling reproducible on CPU.
+        verbose: show CTGAN's per-epoch progress bar with losses.
+        cuda: use a GPU when one is available (``None``: when torch sees one).
+    """
+
+    def __init__(
+        self,
+        schema: TableSchema,
+        *,
+        epochs: int = DEFAULT_EPOCHS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        seed: int = 42,
+        verbose: bool = False,
+        cuda: bool | None = None,
+    ):
+        if batch_size % 2 or batch_size % PAC:
+            raise ValueError(f"batch_size must be even and a multiple of {PAC}; got {batch_size}")
+        self.schema = schema
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+        self.verbose = verbose
+        self.cuda = torch.cuda.is_available() if cuda is None else cuda
+        self._model: Any = None
+        self._discrete: list[str] = []
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._identifiers: dict[str, IdentifierFormat] = {}
+        self._carried: dict[str, dict[str, Any]] = {}
+        self.fit_seconds: float | None = None
+        self.n_training_rows: int = 0
+
+    # -- encoding -----------------------------------------------------------------
+    def _encode(self, frame: pd.DataFrame, *, learn: bool) -> pd.DataFrame:
+        encoded: dict[str, pd.Series] = {}
+        for column in self.schema.columns:
+            name, values = column.name, frame[column.name]
+            if column.kind in ("categorical", "boolean") or (column.kind == "numeric" and column.discrete):
+                if learn:
+                    self._discrete.append(name)
+                    self._facts[name] = {"kind": column.kind, "integer": column.integer}
+                encoded[name] = values.map(lambda v: MISSING if pd.isna(v) else str(v)).astype(object)
+            elif column.kind in ("numeric", "datetime"):
+                if column.kind == "datetime":
+                    numbers = datetime_seconds(values)
+                else:
+                    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+                missing = numbers.isna()
+                if learn:
+                    present = numbers[~missing]
+                    self._facts[name] = {
+                        "kind": column.kind,
+                        "integer": column.integer,
+                        "min": float(present.min()),
+                        "max": float(present.max()),
+                        "median": float(present.median()),
+                        "has_missing": bool(missing.any()),
+                        "date_only": bool(column.kind == "datetime" and (present % 86_400 == 0).all()),
+                        "decimals": _decimals(present) if column.kind == "numeric" else 0,
+                    }
+                facts = self._facts[name]
+                encoded[name] = numbers.fillna(facts["median"])
+                if facts["has_missing"]:
+                    flag = NULL_FLAG + name
+                    encoded[flag] = missing.map({True: "1", False: "0"}).astype(object)
+                    if learn:
+                        self._discrete.append(flag)
+            elif learn and column.kind == "identifier":
+                self._identifiers[name] = describe(column, values)
+            elif learn and column.kind in ("empty", "constant"):
+                present = values.dropna()
+                self._carried[name] = {
+                    "value": present.iloc[0] if len(present) else None,
+                    "missing_share": float(values.isna().mean()),
+                    "dtype": str(values.dtype),
+                }
+        return pd.DataFrame(encoded, index=frame.index)
+
+    # -- public API -----------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame) -> Synthesizer:
+        """Train CTGAN on ``frame`` (the training part of the real table).
+
+        Raises:
+            DataError: the table has no column CTGAN can learn, or too few rows.
+        """
+        from ctgan import CTGAN
+
+        table = self.schema.table
+        if not self.schema.learned:
+            raise DataError(
+                f"Table '{table}' has no column CTGAN can learn (all are identifiers, empty or constant)",
+                table=table,
+            )
+        if len(frame) < self.batch_size // 2 and len(frame) < 10:
+            raise DataError(
+                f"Table '{table}' has only {len(frame)} training rows; CTGAN needs at least 10", table=table
+            )
+        self._discrete, self._facts, self._identifiers, self._carried = [], {}, {}, {}
+        encoded = self._encode(frame, learn=True)
+        self.n_training_rows = len(encoded)
+        seed_everything(self.seed)
+        self._model = CTGAN(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            pac=PAC,
+            verbose=self.verbose,
+            enable_gpu=self.cuda,
+        )
+        self._model.set_random_state(self.seed)
+        log.info(
+            "training CTGAN on %s: %d rows, %d encoded columns, %d epochs, batch %d, device %s",
+            table, len(encoded), encoded.shape[1], self.epochs, self.batch_size, self.device,
+        )  # fmt: skip
+        started = pd.Timestamp.now()
+        # ctgan transforms columns with joblib; processes cost seconds to start on a
+        # small machine, threads do the same work without that cost
+        with joblib.parallel_config(backend="threading"):
+            self._model.fit(encoded, discrete_columns=self._discrete)
+        self.fit_seconds = (pd.Timestamp.now() - started).total_seconds()
+        return self
+
+    @property
+    def device(self) -> str:
+        if self._model is not None:
+            return str(self._model._device)
+        return "cuda" if self.cuda else "cpu"
+
+    def sample(self, num_rows: int) -> pd.DataFrame:
+        """Sample ``num_rows`` synthetic rows with the real table's columns and types."""
+        if self._model is None:
+            raise RuntimeError("call fit() before sample()")
+        self._model.set_random_state(self.seed + 1)
+        raw = self._model.sample(num_rows) if num_rows else pd.DataFrame(columns=self._discrete)
+        raw = raw.reset_index(drop=True)
+        out: dict[str, pd.Series] = {}
+        for position, column in enumerate(self.schema.columns):
+            name = column.name
+            if name in self._identifiers:
+                out[name] = regenerate(self._identifiers[name], num_rows, seed=self.seed + 7 * position)
+            elif name in self._carried:
+                out[name] = self._carry(name, num_rows, seed=self.seed + 7 * position)
+            else:
+                out[name] = self._decode(name, raw)
+        return pd.DataFrame(out)
+
+    def _carry(self, name: str, num_rows: int, *, seed: int) -> pd.Series:
+        carried = self._carried[name]
+        rng = np.random.default_rng(seed)
+        values = pd.Series([carried["value"]] * num_rows, dtype=object)
+        if carried["value"] is not None and carried["missing_share"] > 0:
+            values[rng.random(num_rows) < carried["missing_share"]] = None
+        try:
+            return values.astype(carried["dtype"])
+        except (TypeError, ValueError):
+            return values
+
+    def _decode(self, name: str, raw: pd.DataFrame) -> pd.Series:
+        facts = self._facts[name]
+        values = raw[name]
+        if name in self._discrete:
+            labels = values.astype(str)
+            missing = labels == MISSING
+            if facts["kind"] == "boolean":
+                result = labels.map({"True": True, "False": False}).astype("boolean")
+            elif facts["kind"] == "numeric":
+                numbers = pd.to_numeric(labels.where(~missing), errors="coerce")
+                result = numbers.astype("Int64") if facts["integer"] else numbers
+            else:
+                result = labels.astype(object)
+            result[missing] = None
+            return result
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64").clip(facts["min"], facts["max"])
+        if facts["kind"] == "datetime":
+            if facts["date_only"]:
+                numbers = (numbers / 86_400).round() * 86_400
+            result = pd.to_datetime(numbers.round(), unit="s")
+        elif facts["integer"]:
+            result = numbers.round().astype("Int64")
+        else:
+            result = numbers.round(facts["decimals"])
+        if facts["has_missing"]:
+            flags = raw[NULL_FLAG + name].astype(str)
+            result = result.copy()
+            result[flags == "1"] = None
+        elif facts["kind"] == "numeric" and facts["integer"]:
+            result = result.astype("int64")
+        return result
+
+    def get_parameters(self) -> dict[str, Any]:
+        """The settings this synthesizer was built with."""
+        return {
+            "synthesizer": "ctgan",
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "pac": PAC,
+            "seed": self.seed,
+            "device": self.device,
+            "discrete_columns": list(self._discrete),
+            "identifier_columns": list(self._identifiers),
+            "carried_columns": list(self._carried),
+            "training_rows": self.n_training_rows,
+            "fit_seconds": self.fit_seconds,
+        }
+
+    def loss_values(self) -> pd.DataFrame | None:
+        """CTGAN's generator and discriminator losses per epoch (after fit)."""
+        return None if self._model is None else self._model.loss_values
+
+    def save(self, path: str | Path) -> str:
+        """Write the trained synthesizer (owner-only permissions) and return its SHA-256."""
+        path = Path(path)
+        with atomic_path(path, mode=0o600) as temp:
+            with open(temp, "wb") as handle:
+                pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return sha256(path)
+
+    @classmethod
+    def load(cls, path: str | Path, *, expected_sha256: str | None = None) -> Synthesizer:
+        """Read a saved synthesizer, refusing it when its hash differs from the recorded one.
+
+        Raises:
+            IntegrityError: the file's SHA-256 is not ``expected_sha256``.
+        """
+        path = Path(path)
+        if expected_sha256 is not None and sha256(path) != expected_sha256:
+            raise IntegrityError(
+                f"Model file '{path}' does not match the SHA-256 recorded when it was written; "
+                "it was changed or replaced. Re-run the synthesis step."
+            )
+        with open(path, "rb") as handle:
+            model = pickle.load(handle)  # noqa: S301 - our own file, hash checked above
+        if not isinstance(model, cls):
+            raise IntegrityError(f"Model file '{path}' does not hold a synthlake Synthesizer")
+        if model._model is not None and not torch.cuda.is_available():
+            model._model.set_device(torch.device("cpu"))
+        return model
+
+
+def _decimals(values: pd.Series, limit: int = 6) -> int:
+    """The number of decimals the real values use (at most ``limit``)."""
+    sample = values.head(5_000).to_numpy()
+    for decimals in range(limit + 1):
+        if np.allclose(sample, np.round(sample, decimals), rtol=0, atol=1e-9):
+            return decimals
+    return limit
+
+
+def configure_threads() -> int:
+    """Use every core for torch's intra-op threads unless the user set a limit."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(os.cpu_count() or 1, 1))
+    return torch.get_num_threads()
