@@ -1,0 +1,364 @@
+"""The run loop: every table through every notebook, with a manifest as the audit record.
+
+Each activity is a parameterised notebook executed with papermill into the run folder
+(``<output-dir>/<run-id>/<table>/notebooks/``). A table whose notebook fails is recorded
+as failed, with the failing cell and error, and the run goes on with the next table.
+The manifest, not the presence of a notebook, says what completed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from synthlake.config import RunConfig
+from synthlake.errors import ConfigError, RunExistsError, SynthlakeError
+from synthlake.lakehouse import discover_tables
+from synthlake.products import read_json, sha256, write_json
+from synthlake.steps import RUN_PARAMETERS
+
+log = logging.getLogger(__name__)
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+STEP_PARAMETERS = {"table", "run_dir"}
+PACKAGES = ("synthlake", "ctgan", "torch", "pandas", "numpy", "scikit-learn", "deltalake", "papermill",
+            "openai", "pydantic", "reportlab", "rdt")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Step:
+    """One activity: its name, notebook and the products that prove it completed."""
+
+    name: str
+    notebook: str
+    products: tuple[str, ...]
+
+
+IMPORT = Step(
+    "import_data_to_lakehouse", "01_import_data_to_lakehouse.ipynb", ("schema.json", "split.json", "import.json")
+)
+SUMMARY_RAW = Step("summary_raw_data", "02_summary_raw_data.ipynb", ("summary_raw_data.csv",))
+HYPERPARAMETERS = Step("gpt_prompting_configuration", "03_gpt_prompting_configuration.ipynb", ("hyperparameters.json",))
+SYNTHESIS = Step(
+    "synthetic_data_generation", "04_synthetic_data_generation.ipynb", ("synthesis.json", "model/synthesizer.pkl")
+)
+SUMMARY_SYN = Step("summary_synthetic_data", "05_summary_synthetic_data.ipynb", ("summary_synthetic_data.csv",))
+CLASSIFIER = Step("decision_tree_classifier", "08_decision_tree_classifier.ipynb", ("model_metrics.json",))
+REGRESSOR = Step("decision_tree_regressor", "08_decision_tree_regressor.ipynb", ("model_metrics.json",))
+REPORT_PROMPT = Step("report_prompting", "06_report_prompting.ipynb", ("comparison.json", "prompt.json"))
+NARRATIVE = Step("gpt_prompting", "07_gpt_prompting.ipynb", ("narrative.md", "narrative.json"))
+REPORT = Step("generate_reports", "09_generate_reports.ipynb", ("report.pdf",))
+
+
+def plan(model_step: Step | None) -> list[Step]:
+    """The steps of one table, in run order.
+
+    The decision tree runs before the two prompting steps so that the narrative can
+    state its scores; the file numbers keep the Fabric activity numbering.
+    """
+    steps = [IMPORT, SUMMARY_RAW, HYPERPARAMETERS, SYNTHESIS, SUMMARY_SYN]
+    if model_step is not None:
+        steps.append(model_step)
+    return steps + [REPORT_PROMPT, NARRATIVE, REPORT]
+
+
+def choose_model_step(config: RunConfig, run_dir: Path, table: str) -> Step | None:
+    """Classifier, regressor, or none: the branch the Fabric pipeline took per table."""
+    from synthlake.models import choose_task
+    from synthlake.schema import TableSchema
+
+    label = config.table(table).label_variable
+    if label is None:
+        return None
+    schema = TableSchema.from_json(run_dir / table / "schema.json")
+    return CLASSIFIER if choose_task(schema, label) == "classification" else REGRESSOR
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class RunLock:
+    """An exclusive lock on a run folder, so that two runs never write into one."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / "run.lock"
+
+    def __enter__(self) -> RunLock:
+        try:
+            handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            raise RunExistsError(
+                f"Run folder '{self.path.parent}' is in use by another run (lock file {self.path.name}); "
+                "wait for it, or delete the lock file if that run was killed"
+            ) from None
+        with os.fdopen(handle, "w") as lock:
+            lock.write(f"{os.getpid()}\n")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class Manifest:
+    """``manifest.json``: parameters, versions, and per table and step what happened."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path = path
+        self.data = data
+
+    @classmethod
+    def new(cls, run_dir: Path, config: RunConfig, tables: list[str]) -> Manifest:
+        data = {
+            "run_id": run_dir.name,
+            "status": "running",
+            "started": _now(),
+            "finished": None,
+            "parameters": config.public_dict(),
+            "seed": config.seed,
+            "versions": package_versions(),
+            "tables": {name: {"status": "pending", "model_step": None, "steps": {}} for name in tables},
+        }
+        manifest = cls(run_dir / "manifest.json", data)
+        manifest.save()
+        return manifest
+
+    @classmethod
+    def load(cls, run_dir: Path) -> Manifest:
+        path = run_dir / "manifest.json"
+        if not path.exists():
+            raise ConfigError(f"'{run_dir}' holds no manifest.json; it is not a synthlake run")
+        return cls(path, read_json(path))
+
+    def save(self) -> None:
+        write_json(self.path, self.data)
+
+    def step(self, table: str, step: Step) -> dict[str, Any]:
+        return self.data["tables"][table]["steps"].setdefault(step.name, {"status": "pending"})
+
+
+Runner = Callable[[Path, Path, dict[str, Any], Path, bool], None]
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], cwd: Path, progress: bool) -> None:
+    """Execute one notebook with papermill (the default runner)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(source),
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=progress,
+        cwd=str(cwd),
+        request_save_on_cell_execute=True,
+    )
+
+
+def check_notebook_parameters(source: Path, parameters: dict[str, Any]) -> None:
+    """Refuse parameters the notebook does not declare (papermill would only warn).
+
+    Raises:
+        ConfigError: naming the unknown parameter and the notebook.
+    """
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(source)))
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise ConfigError(
+            f"Notebook '{source.name}' has no parameter '{unknown[0]}'; it declares: {', '.join(sorted(declared))}"
+        )
+
+
+def _error_of(exc: BaseException) -> dict[str, Any]:
+    """What failed, for the manifest: the cell and the error, never the notebook's data."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return {"cell": exc.exec_count, "type": exc.ename, "message": str(exc.evalue)[:1000]}
+    return {"cell": None, "type": type(exc).__name__, "message": str(exc)[:1000]}
+
+
+class Orchestrator:
+    """Runs the pipeline for every table of a source.
+
+    Args:
+        config: validated run parameters.
+        run_id: the run folder's name under ``config.output_dir``.
+        runner: executes one notebook (papermill by default; tests may pass another).
+        notebooks: the folder of source notebooks.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_id: str,
+        *,
+        runner: Runner = execute_notebook,
+        notebooks: Path = NOTEBOOKS,
+    ):
+        self.config = config
+        self.run_dir = Path(config.output_dir).resolve() / run_id
+        self.runner = runner
+        self.notebooks = notebooks
+
+    # -- starting -----------------------------------------------------------------------
+    def start(self) -> Manifest:
+        """Create the run folder (refusing an existing one) and its manifest."""
+        tables = [table.name for table in discover_tables(self.config.source, include=self.config.include)]
+        self.run_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir()
+        except FileExistsError:
+            raise RunExistsError(
+                f"Run folder '{self.run_dir}' already exists; choose another --run-id, or use "
+                f"--resume {self.run_dir.name} to finish it"
+            ) from None
+        write_json(self.run_dir / RUN_PARAMETERS, self.config.public_dict())
+        return Manifest.new(self.run_dir, self.config, tables)
+
+    def run(self, *, resume: bool = False) -> Manifest:
+        """Run (or resume) every table; returns the final manifest."""
+        if resume:
+            if not self.run_dir.is_dir():
+                raise ConfigError(f"Cannot resume: run folder '{self.run_dir}' does not exist")
+            manifest = Manifest.load(self.run_dir)
+        else:
+            manifest = self.start()
+        with RunLock(self.run_dir):
+            manifest.data["status"] = "running"
+            manifest.data.setdefault("resumed", [])
+            if resume:
+                manifest.data["resumed"].append(_now())
+            manifest.save()
+            tables = list(manifest.data["tables"])
+            for number, table in enumerate(tables, start=1):
+                self._run_table(manifest, table, f"[{number}/{len(tables)} {table}]")
+            failed = [name for name, info in manifest.data["tables"].items() if info["status"] != "completed"]
+            manifest.data["status"] = "failed" if failed else "completed"
+            manifest.data["finished"] = _now()
+            manifest.save()
+        return manifest
+
+    # -- one table ----------------------------------------------------------------------
+    def _run_table(self, manifest: Manifest, table: str, prefix: str) -> None:
+        info = manifest.data["tables"][table]
+        if info["status"] == "completed":
+            log.info("%s already completed; skipping", prefix)
+            return
+        info["status"] = "running"
+        table_dir = self.run_dir / table
+        (table_dir / "notebooks").mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        labelled = self.config.table(table).label_variable is not None
+        steps = plan(REGRESSOR if labelled else None)  # the branch is settled after the import
+        index = 0
+        rerun = False  # once a step runs again, every later step must run again too
+        while index < len(steps):
+            step = steps[index]
+            ok, ran = self._run_step(manifest, table, step, prefix, f"{index + 1}/{len(steps)}", force=rerun)
+            rerun = rerun or ran
+            if not ok:
+                info["status"] = "failed"
+                info["failed_step"] = step.name
+                info["error"] = manifest.step(table, step).get("error")
+                for later in steps[index + 1 :]:
+                    record = manifest.step(table, later)
+                    if record["status"] != "completed":
+                        record["status"] = "not run"
+                manifest.save()
+                log.error("%s FAILED at %s: %s", prefix, step.name, (info["error"] or {}).get("message"))
+                return
+            if step is IMPORT:
+                model_step = choose_model_step(self.config, self.run_dir, table)
+                info["model_step"] = model_step.name if model_step else None
+                if model_step is None:
+                    info["steps"]["decision_tree"] = {"status": "skipped", "reason": "no label_variable set"}
+                steps = plan(model_step)
+            index += 1
+        info["status"] = "completed"
+        info.pop("failed_step", None)
+        info.pop("error", None)
+        info["duration_s"] = round(time.perf_counter() - started, 2)
+        manifest.save()
+        log.info("%s completed in %.1f s", prefix, info["duration_s"])
+
+    def _run_step(
+        self, manifest: Manifest, table: str, step: Step, prefix: str, position: str, *, force: bool
+    ) -> tuple[bool, bool]:
+        """Run one step unless it already completed; returns (succeeded, executed)."""
+        record = manifest.step(table, step)
+        table_dir = self.run_dir / table
+        if not force and record.get("status") == "completed" and self._products_intact(table_dir, record):
+            log.info("%s %s %s: already completed", prefix, position, step.name)
+            return True, False
+        source = self.notebooks / step.notebook
+        output = table_dir / "notebooks" / step.notebook
+        parameters = {"table": table, "run_dir": str(self.run_dir)}
+        record.clear()
+        record.update({"status": "running", "notebook": str(output.relative_to(self.run_dir)), "started": _now()})
+        manifest.save()
+        log.info("%s %s %s ...", prefix, position, step.name)
+        began = time.perf_counter()
+        try:
+            check_notebook_parameters(source, parameters)
+            self.runner(source, output, parameters, table_dir, self.config.progress)
+            missing = [name for name in step.products if not (table_dir / name).exists()]
+            if missing:
+                raise SynthlakeError(f"step {step.name} finished without writing {', '.join(missing)}")
+        except Exception as exc:  # noqa: BLE001 - a failed table must not stop the others
+            duration = round(time.perf_counter() - began, 2)
+            record.update({"status": "failed", "duration_s": duration, "error": _error_of(exc)})
+            manifest.save()
+            return False, True
+        record.update(
+            {
+                "status": "completed",
+                "duration_s": round(time.perf_counter() - began, 2),
+                "products": {name: sha256(table_dir / name) for name in step.products},
+            }
+        )
+        manifest.save()
+        log.info("%s %s %s: done in %.1f s", prefix, position, step.name, record["duration_s"])
+        return True, True
+
+    @staticmethod
+    def _products_intact(table_dir: Path, record: dict[str, Any]) -> bool:
+        products = record.get("products") or {}
+        return all(
+            (table_dir / name).exists() and sha256(table_dir / name) == digest for name, digest in products.items()
+        )
+
+
+def summary_lines(manifest: Manifest) -> list[str]:
+    """A few lines saying which tables completed, and which failed where and why."""
+    lines = [f"Run {manifest.data['run_id']}: {manifest.data['status']}"]
+    for name, info in manifest.data["tables"].items():
+        if info["status"] == "completed":
+            lines.append(f"  {name}: completed in {info.get('duration_s', '?')} s")
+        else:
+            error = info.get("error") or {}
+            lines.append(
+                f"  {name}: {info['status']} at {info.get('failed_step', '?')}: "
+                f"{error.get('type', '')}: {error.get('message', '')}"
+            )
+    return lines

@@ -1,0 +1,357 @@
+"""One function per pipeline activity; each notebook validates its parameters and calls one.
+
+Steps hand over files, not notebook state: each reads its inputs from the lakehouse
+or the table's folder in the run, and writes named products there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from synthlake import hyperparameters, models, narrative
+from synthlake.config import TABLE_NAME, RunConfig, TableSettings
+from synthlake.errors import ConfigError, DataError
+from synthlake.evaluation import Comparison
+from synthlake.holdout import split_indices
+from synthlake.lakehouse import Lakehouse, discover_tables, read_source_table
+from synthlake.products import read_json, sha256, write_csv, write_json, write_text
+from synthlake.profiling import summarize
+from synthlake.schema import TableSchema, infer_schema
+
+log = logging.getLogger(__name__)
+
+RUN_PARAMETERS = "run_parameters.json"
+SYNTHETIC_SUFFIX = "_synthetic"
+
+
+class StepParameters(BaseModel):
+    """The parameters every notebook receives from the orchestrator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    run_dir: str
+
+    @field_validator("table")
+    @classmethod
+    def _table_name(cls, value: str) -> str:
+        if not TABLE_NAME.match(value):
+            raise ValueError(f"'{value}' is not a valid table name")
+        return value
+
+    @field_validator("run_dir")
+    @classmethod
+    def _run_dir(cls, value: str) -> str:
+        if not (Path(value) / RUN_PARAMETERS).is_file():
+            raise ValueError(
+                f"'{value}' is not a run folder (no {RUN_PARAMETERS}); run the orchestrator, or point "
+                "run_dir at an existing run"
+            )
+        return value
+
+    def context(self) -> StepContext:
+        """The run's settings and this table's paths."""
+        config = RunConfig.model_validate(read_json(Path(self.run_dir) / RUN_PARAMETERS))
+        return StepContext(self.table, Path(self.run_dir), config)
+
+
+def validate(**parameters: Any) -> StepContext:
+    """Validate a notebook's parameters and return the step's context.
+
+    Raises:
+        ConfigError: a parameter is unknown or invalid (named in the message).
+    """
+    from pydantic import ValidationError
+
+    try:
+        return StepParameters(**parameters).context()
+    except ValidationError as exc:
+        problems = "; ".join(f"parameter '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid notebook parameters: {problems}") from None
+
+
+@dataclass
+class StepContext:
+    """Where one table's products live, and the run settings that apply to it."""
+
+    table: str
+    run_dir: Path
+    config: RunConfig
+
+    @property
+    def settings(self) -> TableSettings:
+        return self.config.table(self.table)
+
+    @property
+    def dir(self) -> Path:
+        return self.run_dir / self.table
+
+    @property
+    def lakehouse(self) -> Lakehouse:
+        return Lakehouse(self.config.destination)
+
+    @property
+    def synthetic_table(self) -> str:
+        return self.table + SYNTHETIC_SUFFIX
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def schema(self) -> TableSchema:
+        return TableSchema.from_json(self.path("schema.json"))
+
+    def real(self) -> pd.DataFrame:
+        return self.lakehouse.read(self.table)
+
+    def split(self) -> tuple[list[int], list[int]]:
+        data = read_json(self.path("split.json"))
+        return data["train"], data["holdout"]
+
+    def synthetic(self) -> pd.DataFrame:
+        return self.lakehouse.read(self.synthetic_table)
+
+
+# 1 -------------------------------------------------------------------------------------
+def import_data(ctx: StepContext) -> TableSchema:
+    """Read the source table, type its columns, check it, write it to the lakehouse.
+
+    Raises:
+        SourceError: the source table cannot be read.
+        DataError: the table is empty or too small, or its label is unusable.
+    """
+    (source,) = discover_tables(ctx.config.source, include=[ctx.table])
+    frame = read_source_table(source)
+    table, settings = ctx.table, ctx.settings
+    if len(frame) == 0:
+        raise DataError(f"Table '{table}' is empty: it has no rows", table=table)
+    if len(frame) < ctx.config.min_rows:
+        raise DataError(
+            f"Table '{table}' has {len(frame)} rows; at least {ctx.config.min_rows} are needed to train "
+            "and keep a holdout (lower 'min_rows' only for tests)",
+            table=table,
+        )
+    schema, typed = infer_schema(frame, table, identifier_columns=settings.identifier_columns)
+    if settings.label_variable is not None:
+        models.check_label(schema, settings.label_variable)
+    version = ctx.lakehouse.write(table, typed)
+    train, holdout = split_indices(len(typed), ctx.config.holdout_fraction, ctx.config.seed)
+    ctx.dir.mkdir(parents=True, exist_ok=True)
+    write_json(ctx.path("split.json"), {"seed": ctx.config.seed, "train": train.tolist(), "holdout": holdout.tolist()})
+    schema.to_json(ctx.path("schema.json"))
+    write_json(
+        ctx.path("import.json"),
+        {"source_kind": source.kind, "rows": len(typed), "columns": typed.shape[1], "delta_version": version,
+         "delta_path": str(ctx.lakehouse.table_path(table))},
+    )  # fmt: skip
+    return schema
+
+
+def schema_table(schema: TableSchema) -> pd.DataFrame:
+    """The schema as a table for display: kinds and counts, no values."""
+    return pd.DataFrame(
+        [
+            {"column": c.name, "kind": c.kind, "integer": c.integer, "missing": c.n_missing,
+             "distinct": c.n_unique, "format": c.format or "", "why": c.reason}
+            for c in schema.columns
+        ]
+    )  # fmt: skip
+
+
+# 2 and 5 -------------------------------------------------------------------------------
+def summarize_real(ctx: StepContext) -> pd.DataFrame:
+    summary = summarize(ctx.real(), ctx.schema())
+    write_csv(ctx.path("summary_raw_data.csv"), summary)
+    return summary
+
+
+def summarize_synthetic(ctx: StepContext) -> pd.DataFrame:
+    summary = summarize(ctx.synthetic(), ctx.schema())
+    write_csv(ctx.path("summary_synthetic_data.csv"), summary)
+    return summary
+
+
+# 3 -------------------------------------------------------------------------------------
+def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
+    schema = ctx.schema()
+    train, _ = ctx.split()
+    kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
+    facts = {
+        "training_rows": len(train),
+        "columns": len(schema.learned),
+        **{f"{kind}_columns": count for kind, count in sorted(kinds.items())},
+        "categories_to_encode": sum(c.n_unique for c in schema.columns if c.kind == "categorical"),
+    }
+    record = hyperparameters.propose(
+        provider=ctx.config.hyperparameters.provider,
+        n_rows=len(train),
+        table_facts=facts,
+        llm=ctx.config.llm,
+        epochs=ctx.settings.epochs,
+        batch_size=ctx.settings.batch_size,
+    )
+    write_json(ctx.path("hyperparameters.json"), record)
+    return record
+
+
+# 4 -------------------------------------------------------------------------------------
+def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
+    """Train CTGAN on the training rows, sample, write the synthetic Delta table and model."""
+    from synthlake.synthesis import Synthesizer, configure_threads
+
+    schema = ctx.schema()
+    chosen = read_json(ctx.path("hyperparameters.json"))
+    train, _ = ctx.split()
+    real = ctx.real().iloc[train].reset_index(drop=True)
+    threads = configure_threads()
+    synthesizer = Synthesizer(
+        schema,
+        epochs=chosen["epochs"],
+        batch_size=chosen["batch_size"],
+        seed=ctx.config.seed,
+        verbose=ctx.config.progress,
+    )
+    synthesizer.fit(real)
+    started = time.perf_counter()
+    rows = int(ctx.settings.synthetic_dataset_len)
+    synthetic = synthesizer.sample(rows)
+    sample_seconds = time.perf_counter() - started
+    model_path = ctx.path("model/synthesizer.pkl")
+    digest = synthesizer.save(model_path)
+    version = ctx.lakehouse.write(ctx.synthetic_table, synthetic)
+    losses = synthesizer.loss_values()
+    if losses is not None and len(losses):
+        write_csv(ctx.path("training_losses.csv"), losses)
+    record = {
+        **synthesizer.get_parameters(),
+        "torch_threads": threads,
+        "sample_seconds": round(sample_seconds, 3),
+        "synthetic_rows": rows,
+        "model_path": str(model_path.relative_to(ctx.dir)),
+        "model_sha256": digest,
+        "delta_path": str(ctx.lakehouse.table_path(ctx.synthetic_table)),
+        "delta_version": version,
+    }
+    write_json(ctx.path("synthesis.json"), record)
+    return record
+
+
+# 8 -------------------------------------------------------------------------------------
+def train_decision_tree(ctx: StepContext, task: str) -> dict[str, Any]:
+    """Train-synthetic-test-real against train-real-test-real, on the real holdout."""
+    label = ctx.settings.label_variable
+    if label is None:
+        raise ConfigError(f"Table '{ctx.table}' has no label_variable; the model step does not apply")
+    schema = ctx.schema()
+    real = ctx.real()
+    train, holdout = ctx.split()
+    record = models.evaluate(
+        schema=schema,
+        label=label,
+        real_train=real.iloc[train],
+        real_holdout=real.iloc[holdout],
+        synthetic=ctx.synthetic(),
+        seed=ctx.config.seed,
+        task=task,  # type: ignore[arg-type]
+    )
+    write_json(ctx.path("model_metrics.json"), record)
+    return record
+
+
+def model_metrics(ctx: StepContext) -> dict[str, Any] | None:
+    """The model record, ``None`` when no label is set."""
+    if ctx.settings.label_variable is None:
+        return None
+    path = ctx.path("model_metrics.json")
+    if not path.exists():
+        return {"skipped": "the decision-tree step did not complete"}
+    return read_json(path)
+
+
+def metrics_table(record: dict[str, Any]) -> pd.DataFrame:
+    """Synthetic-trained vs real-trained scores side by side, for display."""
+    rows = [
+        {"metric": metric, "train synthetic": record["synthetic"][metric], "train real": value,
+         "ratio": (record.get("ratio") or {}).get(metric)}
+        for metric, value in record["real"].items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# 6 -------------------------------------------------------------------------------------
+def prepare_prompt(ctx: StepContext) -> dict[str, Any]:
+    """Compare real and synthetic, and build the narrative prompt from the aggregates."""
+    schema = ctx.schema()
+    comparison = Comparison().generate(ctx.real(), ctx.synthetic(), schema).get_details()
+    write_json(ctx.path("comparison.json"), comparison)
+    table_facts = narrative.facts(ctx.table, comparison, model_metrics(ctx))
+    record = {"facts": table_facts, "messages": narrative.build_prompt(table_facts)}
+    write_json(ctx.path("prompt.json"), record)
+    return record
+
+
+# 7 -------------------------------------------------------------------------------------
+def write_narrative(ctx: StepContext) -> str:
+    prompt = read_json(ctx.path("prompt.json"))
+    text, record = narrative.write(
+        provider=ctx.config.narrative.provider,
+        prompt=prompt["messages"],
+        table_facts=prompt["facts"],
+        llm=ctx.config.llm,
+    )
+    write_json(ctx.path("narrative.json"), record)
+    write_text(ctx.path("narrative.md"), text)
+    return text
+
+
+# 9 -------------------------------------------------------------------------------------
+def generate_report(ctx: StepContext) -> Path:
+    from synthlake.report import build_report
+
+    schema = ctx.schema()
+    synthesis = read_json(ctx.path("synthesis.json"))
+    train, holdout = ctx.split()
+    manifest_path = ctx.run_dir / "manifest.json"
+    manifest = read_json(manifest_path) if manifest_path.exists() else {}
+    run_facts = {
+        "run_id": ctx.run_dir.name,
+        "started": manifest.get("started"),
+        "synthlake_version": (manifest.get("versions") or {}).get("synthlake"),
+        "seed": ctx.config.seed,
+        "real_rows": len(train) + len(holdout),
+        "training_rows": len(train),
+        "holdout_rows": len(holdout),
+        "synthetic_rows": synthesis["synthetic_rows"],
+        "fit_seconds": synthesis.get("fit_seconds"),
+        "device": synthesis.get("device"),
+    }
+    return build_report(
+        ctx.path("report.pdf"),
+        table=ctx.table,
+        schema=schema,
+        real=ctx.real(),
+        synthetic=ctx.synthetic(),
+        summary_real=pd.read_csv(ctx.path("summary_raw_data.csv")),
+        summary_synthetic=pd.read_csv(ctx.path("summary_synthetic_data.csv")),
+        comparison=read_json(ctx.path("comparison.json")),
+        hyperparameters=read_json(ctx.path("hyperparameters.json")),
+        model_metrics=model_metrics(ctx),
+        narrative=ctx.path("narrative.md").read_text(encoding="utf-8"),
+        run_facts=run_facts,
+    )
+
+
+def file_digest(path: Path) -> str:
+    return sha256(path)
+
+
+def dumps(data: Any) -> str:
+    """Indented JSON for display in a notebook."""
+    return json.dumps(data, indent=2, default=str)
