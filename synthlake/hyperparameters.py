@@ -13,10 +13,10 @@ import math
 from typing import Any
 
 from synthlake.config import LLMSettings
-from synthlake.synthesis import PAC
 
 log = logging.getLogger(__name__)
 
+PAC = 10  # CTGAN's default pac: samples per discriminator pack
 MIN_EPOCHS, MAX_EPOCHS = 1, 2000
 MIN_BATCH, MAX_BATCH = PAC, 10_000
 TARGET_STEPS = 2000
@@ -139,7 +139,7 @@ def propose(
             }
             source = "openai"
         except Exception as exc:  # noqa: BLE001 - any failure falls back, and says why
-            record["fallback_reason"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            record["fallback_reason"] = llm_module.describe_failure(exc)
             log.warning("hyperparameter model failed (%s); using the heuristic", record["fallback_reason"])
     record["proposal"] = {**proposal, "source": source}
     chosen_epochs = epochs if epochs is not None else proposal["epochs"]

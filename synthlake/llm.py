@@ -22,6 +22,27 @@ from synthlake.errors import ConfigError
 log = logging.getLogger(__name__)
 
 
+KEY_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
+
+
+def redact(text: str) -> str:
+    """``text`` with any API key from the environment replaced by ``***``.
+
+    Some servers and proxies quote the rejected key in their error message; such a
+    message must not reach a log, a product or a notebook.
+    """
+    for variable in KEY_VARIABLES:
+        key = os.environ.get(variable)
+        if key and len(key) >= 4:
+            text = text.replace(key, "***")
+    return text
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short, key-free description of a failed model call, for records and logs."""
+    return redact(f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
 def make_client(settings: LLMSettings) -> Any:
     """An ``openai`` client for ``settings``.
 

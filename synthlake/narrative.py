@@ -67,14 +67,14 @@ def template(table_facts: dict[str, Any]) -> str:
     table = table_facts["table"]
     lines = [f"## Overview of `{table}`", ""]
     overall = table_facts.get("overall_score")
-    quality = "not measurable"
+    verdict = "no similarity could be measured"
     if overall is not None:
-        quality = "close" if overall >= 0.85 else "fair" if overall >= 0.7 else "weak"
+        verdict = "a " + ("close" if overall >= 0.85 else "fair" if overall >= 0.7 else "weak") + " match"
     lines.append(
         f"The synthetic table has {table_facts.get('synthetic_rows')} rows, generated from "
         f"{table_facts.get('real_rows')} real rows. Its overall similarity score is "
         f"{_pct(overall)} (column shapes {_pct(table_facts.get('column_shape_score'))}, "
-        f"correlations {_pct(table_facts.get('correlation_score'))}): a {quality} match."
+        f"correlations {_pct(table_facts.get('correlation_score'))}): {verdict}."
     )
     lines += ["", "## Largest differences", ""]
     differences = table_facts.get("largest_differences") or []
@@ -108,7 +108,9 @@ def template(table_facts: dict[str, Any]) -> str:
             + (f" (ratio {ratio:.2f})." if ratio is not None else ".")
         )
     lines += ["", "## Advice", ""]
-    if overall is not None and overall < 0.85:
+    if overall is None:
+        lines.append("- No similarity could be measured: check that the synthetic table has comparable columns.")
+    elif overall < 0.85:
         lines.append("- Train for more epochs, or review the columns with the largest differences before sharing.")
     else:
         lines.append("- The synthetic table follows the real one closely on the measured aggregates.")
@@ -135,7 +137,7 @@ def write(
             record.update({"source": "openai", "model": settings.model, "seconds": round(seconds, 3), "answer": text})
             return text + "\n", record
         except Exception as exc:  # noqa: BLE001 - any failure falls back, and says why
-            record["fallback_reason"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            record["fallback_reason"] = llm_module.describe_failure(exc)
             log.warning("narrative model failed (%s); using the template", record["fallback_reason"])
     record["source"] = "template"
     return template(table_facts), record

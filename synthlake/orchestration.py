@@ -262,9 +262,6 @@ class Orchestrator:
     # -- one table ----------------------------------------------------------------------
     def _run_table(self, manifest: Manifest, table: str, prefix: str) -> None:
         info = manifest.data["tables"][table]
-        if info["status"] == "completed":
-            log.info("%s already completed; skipping", prefix)
-            return
         info["status"] = "running"
         table_dir = self.run_dir / table
         (table_dir / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -298,9 +295,10 @@ class Orchestrator:
         info["status"] = "completed"
         info.pop("failed_step", None)
         info.pop("error", None)
-        info["duration_s"] = round(time.perf_counter() - started, 2)
+        if rerun:  # something ran in this session; otherwise keep the earlier duration
+            info["duration_s"] = round(time.perf_counter() - started, 2)
         manifest.save()
-        log.info("%s completed in %.1f s", prefix, info["duration_s"])
+        log.info("%s completed%s", prefix, f" in {info['duration_s']:.1f} s" if rerun else " (nothing to re-run)")
 
     def _run_step(
         self, manifest: Manifest, table: str, step: Step, prefix: str, position: str, *, force: bool
@@ -309,7 +307,7 @@ class Orchestrator:
         record = manifest.step(table, step)
         table_dir = self.run_dir / table
         if not force and record.get("status") == "completed" and self._products_intact(table_dir, record):
-            log.info("%s %s %s: already completed", prefix, position, step.name)
+            log.debug("%s %s %s: already completed, products intact", prefix, position, step.name)
             return True, False
         source = self.notebooks / step.notebook
         output = table_dir / "notebooks" / step.notebook

@@ -100,9 +100,7 @@ class TableSchema:
 
 def datetime_seconds(values: pd.Series) -> pd.Series:
     """Timestamps as float seconds since 1970 (NaN where missing), whatever their unit."""
-    stamps = pd.to_datetime(values, errors="coerce")
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    stamps = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_localize(None)
     seconds = (stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
     return seconds.astype("float64")
 
@@ -127,11 +125,11 @@ def _as_datetime(values: pd.Series) -> pd.Series | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        # utc=True: offsets that change across the year (summer time) still parse;
+        # timestamps without an offset are taken as they are
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
     if parsed.notna().sum() < 0.95 * len(present):
         return None
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return parsed
 
 
@@ -174,7 +172,7 @@ def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None
         return ColumnSchema(kind="constant", reason="a single distinct value", **base), values
 
     as_bool = _as_boolean(values)
-    if as_bool is not None and n_unique <= 2 and identifier is not True:
+    if as_bool is not None and as_bool.dropna().nunique() <= 2 and identifier is not True:
         return ColumnSchema(kind="boolean", reason="true/false values", **base), as_bool.astype("boolean")
 
     if pd.api.types.is_numeric_dtype(values):

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from synthlake import hyperparameters, models, narrative
+from synthlake import hyperparameters, narrative
 from synthlake.config import TABLE_NAME, RunConfig, TableSettings
 from synthlake.errors import ConfigError, DataError
 from synthlake.evaluation import Comparison
@@ -140,7 +140,9 @@ def import_data(ctx: StepContext) -> TableSchema:
         )
     schema, typed = infer_schema(frame, table, identifier_columns=settings.identifier_columns)
     if settings.label_variable is not None:
-        models.check_label(schema, settings.label_variable)
+        from synthlake.models import check_label  # scikit-learn loads only where needed
+
+        check_label(schema, settings.label_variable)
     version = ctx.lakehouse.write(table, typed)
     train, holdout = split_indices(len(typed), ctx.config.holdout_fraction, ctx.config.seed)
     ctx.dir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +212,7 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
     chosen = read_json(ctx.path("hyperparameters.json"))
     train, _ = ctx.split()
     real = ctx.real().iloc[train].reset_index(drop=True)
-    threads = configure_threads()
+    threads = configure_threads(chosen["batch_size"])
     synthesizer = Synthesizer(
         schema,
         epochs=chosen["epochs"],
@@ -246,6 +248,8 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
 # 8 -------------------------------------------------------------------------------------
 def train_decision_tree(ctx: StepContext, task: str) -> dict[str, Any]:
     """Train-synthetic-test-real against train-real-test-real, on the real holdout."""
+    from synthlake import models
+
     label = ctx.settings.label_variable
     if label is None:
         raise ConfigError(f"Table '{ctx.table}' has no label_variable; the model step does not apply")
