@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 STEP_PARAMETERS = {"table", "run_dir"}
+KERNEL = "python3"
 PACKAGES = ("synthlake", "ctgan", "torch", "pandas", "numpy", "scikit-learn", "deltalake", "papermill",
             "openai", "pydantic", "reportlab", "rdt")  # fmt: skip
 
@@ -159,18 +161,30 @@ Runner = Callable[[Path, Path, dict[str, Any], Path, bool], None]
 
 
 def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], cwd: Path, progress: bool) -> None:
-    """Execute one notebook with papermill (the default runner)."""
-    import papermill
+    """Execute one notebook with papermill (the default runner).
 
-    papermill.execute_notebook(
-        str(source),
-        str(output),
-        parameters=parameters,
-        kernel_name="python3",
-        progress_bar=progress,
-        cwd=str(cwd),
-        request_save_on_cell_execute=True,
-    )
+    The kernel talks to us over Unix sockets in a private temporary folder (IPC
+    transport) rather than over TCP ports that any local user could reach.
+    """
+    import papermill
+    from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory(prefix="synthlake-kernel-") as sockets:
+        kernel = KernelManager(kernel_name=KERNEL, transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                km=kernel,
+                progress_bar=progress,
+                cwd=str(cwd),
+                request_save_on_cell_execute=True,
+            )
+        finally:
+            if kernel.has_kernel:
+                kernel.shutdown_kernel(now=False)
 
 
 def check_notebook_parameters(source: Path, parameters: dict[str, Any]) -> None:
