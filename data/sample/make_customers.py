@@ -61,10 +61,13 @@ def make_customers(n: int = N_ROWS, seed: int = SEED) -> pd.DataFrame:
     span = (LAST_SIGNUP - FIRST_SIGNUP).days
     signup_offset = rng.integers(0, span + 1, size=n)
     signup = [FIRST_SIGNUP + timedelta(days=int(d)) for d in signup_offset]
-    # Last order falls strictly after signup and no later than AS_OF; customers with more orders tend to have ordered recently.
+    # Last order falls strictly after signup and no later than AS_OF;
+    # customers with more orders tend to have ordered recently.
     tenure = np.array([(AS_OF - s).days for s in signup])
     recent_share = rng.beta(1.0 + np.log1p(orders), 1.5)
-    last_order = [s + timedelta(days=1 + int((t - 1) * f)) for s, t, f in zip(signup, tenure, recent_share)]
+    last_order = [
+        s + timedelta(days=1 + int((t - 1) * f)) for s, t, f in zip(signup, tenure, recent_share, strict=True)
+    ]
     recency = np.array([(AS_OF - d).days for d in last_order])
 
     churn_logit = -2.0 + recency / 200.0 - 0.5 * np.log1p(orders)
@@ -77,8 +80,8 @@ def make_customers(n: int = N_ROWS, seed: int = SEED) -> pd.DataFrame:
 
     df = pd.DataFrame(
         {
-            "full_name": [f"{f} {la}" for f, la in zip(firsts, lasts)],
-            "email": [_email(f, la, d, taken) for f, la, d in zip(firsts, lasts, domains)],
+            "full_name": [f"{f} {la}" for f, la in zip(firsts, lasts, strict=True)],
+            "email": [_email(f, la, d, taken) for f, la, d in zip(firsts, lasts, domains, strict=True)],
             "phone": pd.Series(phones, dtype="string").mask(rng.random(n) < 0.03),
             "signup_date": [d.isoformat() for d in signup],
             "country": rng.choice(list(COUNTRIES), size=n, p=list(COUNTRIES.values())),
