@@ -54,6 +54,14 @@ class NarrativeSettings(_Strict):
     provider: Literal["template", "openai"] = "template"
 
 
+class PrivacySettings(_Strict):
+    """Protection of individuals in every product."""
+
+    k: int = Field(default=10, ge=1, le=1000)
+    repair: bool = False
+    faker_locale: str = "en_US"
+
+
 class RunConfig(_Strict):
     """Everything a run needs; validated before any work starts."""
 
@@ -68,6 +76,7 @@ class RunConfig(_Strict):
     hyperparameters: HyperparameterSettings = Field(default_factory=HyperparameterSettings)
     narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     seed: int = 42
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
     min_rows: int = Field(default=20, ge=2)

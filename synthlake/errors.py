@@ -34,3 +34,7 @@ class RunExistsError(SynthlakeError):
 
 class IntegrityError(SynthlakeError):
     """A product on disk does not match the hash recorded for it."""
+
+
+class StepError(SynthlakeError):
+    """A step failed for a reason outside synthlake; the original message is withheld."""

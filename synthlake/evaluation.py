@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthlake.protection import merge_rare, rare_labels
 from synthlake.schema import TableSchema, datetime_seconds
 
 TOP = 5
@@ -60,8 +61,17 @@ class Comparison:
     def __init__(self) -> None:
         self._details: dict[str, Any] | None = None
 
-    def generate(self, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema) -> Comparison:
-        """Compute every score. ``real`` and ``synthetic`` have the schema's columns."""
+    def generate(self, real: pd.DataFrame, synthetic: pd.DataFrame, schema: TableSchema, *, k: int = 1) -> Comparison:
+        """Compute every score. ``real`` and ``synthetic`` have the schema's columns.
+
+        With ``k`` > 1, real categories held by fewer than ``k`` rows are compared as
+        ``(other)``, the label the synthesizer gave them.
+        """
+        if k > 1:
+            real = real.copy()
+            for column in schema.columns:
+                if column.kind == "categorical":
+                    real[column.name] = merge_rare(real[column.name], rare_labels(real[column.name], k))
         shapes = []
         real_num, syn_num = numeric_view(real, schema), numeric_view(synthetic, schema)
         for column in schema.columns:

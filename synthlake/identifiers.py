@@ -64,6 +64,14 @@ def _one(fake: Faker, rng: np.random.Generator, spec: IdentifierFormat, column: 
         return fake.email()
     if spec.format == "phone":
         return fake.phone_number()
+    if spec.format == "ssn":
+        return fake.ssn()
+    if spec.format == "iban":
+        return fake.iban()
+    if spec.format == "card":
+        return fake.credit_card_number()
+    if spec.format == "ip":
+        return fake.ipv4()
     if spec.format == "uuid":
         return str(uuid.UUID(bytes=rng.bytes(16), version=4))
     if spec.format == "address":

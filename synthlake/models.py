@@ -71,7 +71,7 @@ def choose_task(schema: TableSchema, label: str) -> Task:
 class _Features:
     """Turns a table into a numeric feature matrix, with categories learned from real data."""
 
-    def __init__(self, schema: TableSchema, label: str, reference: pd.DataFrame):
+    def __init__(self, schema: TableSchema, label: str, reference: pd.DataFrame, k: int = 1):
         self.schema = schema
         self.numeric = [
             c.name for c in schema.columns if c.kind in ("numeric", "datetime", "boolean") and c.name != label
@@ -80,6 +80,7 @@ class _Features:
         for column in schema.columns:
             if column.kind == "categorical" and column.name != label:
                 counts = reference[column.name].dropna().astype(str).value_counts()
+                counts = counts[counts >= k]  # a rare label would be named in the feature importances
                 self.categories[column.name] = list(counts.index[:MAX_CATEGORIES])
         self.source: dict[str, str] = {}
 
@@ -144,8 +145,13 @@ def evaluate(
     synthetic: pd.DataFrame,
     seed: int = 42,
     task: Task | None = None,
+    k: int = 1,
 ) -> dict[str, Any]:
     """Train on synthetic and on real, test both on the real holdout.
+
+    Args:
+        k: categories held by fewer than ``k`` real training rows are not used as
+            features, so that their labels never appear in the importances.
 
     Returns:
         A record for ``model_metrics.json``. When the data make the check impossible
@@ -166,7 +172,7 @@ def evaluate(
     if len(kept["synthetic"]) == 0:
         record["skipped"] = "the synthetic table has no labelled row"
         return record
-    features = _Features(schema, label, kept["real"])
+    features = _Features(schema, label, kept["real"], k)
     matrices = {name: features.transform(kept[name]) for name in kept}
     if matrices["real"].shape[1] == 0:
         record["skipped"] = "no column other than the label can be used as a feature"

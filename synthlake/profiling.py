@@ -3,13 +3,16 @@
 One row per column. Numeric and datetime columns get count, missing, mean, std, min,
 quantiles (1, 5, 25, 50, 75, 95, 99) and max; categorical and boolean columns get
 distinct counts and their most frequent values. Identifier columns get counts only:
-their values are personal and are never summarised.
+their values are personal and are never summarised. With ``k`` > 1, labels held by
+fewer than ``k`` rows are counted, not named, and min and max are the ``k``-th
+smallest and largest values (see :mod:`synthlake.protection`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from synthlake.protection import k_bounds
 from synthlake.schema import TableSchema, datetime_seconds
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -21,43 +24,50 @@ SUMMARY_COLUMNS = [
 TOP_VALUES = 5
 
 
-def _numeric_stats(values: pd.Series) -> dict:
-    numbers = pd.to_numeric(values, errors="coerce").dropna().astype("float64")
+def _protected_stats(numbers: pd.Series, k: int) -> dict | None:
+    """Mean, std, min, quantiles and max, with the extremes clipped to the k-th value."""
+    numbers = numbers.dropna().astype("float64")
     if numbers.empty:
-        return {}
-    stats = {"mean": numbers.mean(), "std": numbers.std(ddof=1) if len(numbers) > 1 else 0.0}
-    stats["min"], stats["max"] = numbers.min(), numbers.max()
-    quantiles = numbers.quantile(list(QUANTILES))
+        return None
+    low, high = k_bounds(numbers, k)
+    stats = {"mean": numbers.mean(), "std": numbers.std(ddof=1) if len(numbers) > 1 else 0.0, "min": low, "max": high}
+    quantiles = numbers.quantile(list(QUANTILES)).clip(low, high)
     stats.update({name: quantiles.iloc[i] for i, name in enumerate(QUANTILE_COLUMNS)})
     return stats
 
 
-def _datetime_stats(values: pd.Series) -> dict:
-    seconds = datetime_seconds(values).dropna()
-    if seconds.empty:
+def _numeric_stats(values: pd.Series, k: int) -> dict:
+    return _protected_stats(pd.to_numeric(values, errors="coerce"), k) or {}
+
+
+def _datetime_stats(values: pd.Series, k: int) -> dict:
+    stats = _protected_stats(datetime_seconds(values), k)
+    if stats is None:
         return {}
-
-    def stamp(value: float) -> str:
-        return pd.Timestamp(value, unit="s").isoformat()
-
-    stats = {"mean": stamp(seconds.mean()), "std": f"{seconds.std() / 86_400:.2f} days"}
-    stats["min"], stats["max"] = stamp(seconds.min()), stamp(seconds.max())
-    quantiles = seconds.quantile(list(QUANTILES))
-    stats.update({name: stamp(quantiles.iloc[i]) for i, name in enumerate(QUANTILE_COLUMNS)})
-    return stats
+    spread = stats.pop("std")
+    out = {name: pd.Timestamp(value, unit="s").isoformat() for name, value in stats.items()}
+    out["std"] = f"{spread / 86_400:.2f} days"
+    return out
 
 
-def _top_values(values: pd.Series) -> str:
-    counts = values.dropna().astype(str).value_counts().head(TOP_VALUES)
-    return "; ".join(f"{label}: {count}" for label, count in counts.items())
+def _top_values(values: pd.Series, k: int) -> str:
+    counts = values.dropna().astype(str).value_counts()
+    shown = counts[counts >= k].head(TOP_VALUES)
+    parts = [f"{label}: {count}" for label, count in shown.items()]
+    rare = int((counts < k).sum())
+    if rare:
+        parts.append(f"{rare} value(s) held by < {k} rows each: suppressed")
+    return "; ".join(parts)
 
 
-def summarize(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, schema: TableSchema, *, k: int = 1) -> pd.DataFrame:
     """Statistics per column of ``frame``, typed by ``schema``.
 
     Args:
         frame: a real or synthetic table with the schema's columns.
         schema: the kinds inferred at import.
+        k: privacy threshold: labels held by fewer than ``k`` rows are not named, and
+            min/max (and quantiles beyond them) are the ``k``-th most extreme values.
 
     Returns:
         One row per column, with the columns of ``SUMMARY_COLUMNS``.
@@ -75,11 +85,11 @@ def summarize(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             "distinct": int(values.dropna().nunique()) if column.kind != "empty" else 0,
         }
         if column.kind == "numeric":
-            row.update(_numeric_stats(values))
+            row.update(_numeric_stats(values, k))
         elif column.kind == "datetime":
-            row.update(_datetime_stats(values))
+            row.update(_datetime_stats(values, k))
         elif column.kind in ("categorical", "boolean", "constant"):
-            row["top_values"] = _top_values(values)
+            row["top_values"] = _top_values(values, k)
             if column.kind == "boolean":
                 row["mean"] = values.dropna().astype(float).mean() if values.notna().any() else None
         rows.append(row)

@@ -35,14 +35,22 @@ ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|^key$|_key$|number$|_no$|^code$
 PII_NAMES = {
     "email": re.compile(r"e-?mail", re.IGNORECASE),
     "phone": re.compile(r"phone|mobile|tel(ephone)?$|fax", re.IGNORECASE),
+    "ssn": re.compile(r"ssn|social_?security|national_?id|passport|tax_?id|nino|bsn", re.IGNORECASE),
+    "iban": re.compile(r"iban|account_?number", re.IGNORECASE),
+    "card": re.compile(r"card_?(number|no)|credit_?card|\bpan\b", re.IGNORECASE),
     "name": re.compile(r"(^|_)(first|last|full|given|family|sur)?_?name$|^name$", re.IGNORECASE),
     "address": re.compile(r"address|street", re.IGNORECASE),
 }
 PATTERNS = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"),
     "uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-    "phone": re.compile(r"^\+?[\d\s().-]{7,20}$"),
+    "iban": re.compile(r"^[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}$"),
+    "ssn": re.compile(r"^\d{3}-\d{2}-\d{4}$"),
+    "ip": re.compile(r"^(\d{1,3}\.){3}\d{1,3}$"),
+    "card": re.compile(r"^\d(?:[ -]?\d){12,18}$"),
+    "phone": re.compile(r"^(\+|00)?[\d\s().x-]{7,25}$"),
 }
+VALUE_FORMATS = ("email", "uuid", "iban", "ssn", "ip", "card", "phone")  # checked in this order
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "t": True, "f": False, "y": True, "n": False}
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
 FREE_TEXT_MEAN_LENGTH = 30
@@ -133,18 +141,39 @@ def _as_datetime(values: pd.Series) -> pd.Series | None:
     return parsed
 
 
-def _text_format(name: str, present: pd.Series) -> str | None:
-    """The personal-data format of a text column, by its name and its values."""
-    sample = present.astype(str).head(500)
-    for fmt in ("email", "uuid"):
-        if sample.str.match(PATTERNS[fmt]).mean() >= 0.9:
-            return fmt
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum that payment card numbers carry."""
+    numbers = [int(d) for d in digits if d.isdigit()]
+    if not 13 <= len(numbers) <= 19:
+        return False
+    total = 0
+    for position, number in enumerate(reversed(numbers)):
+        if position % 2:
+            number *= 2
+            number -= 9 if number > 9 else 0
+        total += number
+    return total % 10 == 0
+
+
+def _share(sample: pd.Series, fmt: str) -> float:
+    matches = sample.str.match(PATTERNS[fmt])
+    if fmt == "card":
+        matches &= sample.map(luhn_valid)
+    return float(matches.mean()) if len(sample) else 0.0
+
+
+def _text_format(name: str, present: pd.Series) -> tuple[str | None, str]:
+    """The personal-data format of a text column (by its values first, then its name) and why."""
+    sample = present.astype(str).str.strip().head(500)
+    for fmt in VALUE_FORMATS:
+        if fmt == "phone" and not PII_NAMES["phone"].search(name):
+            continue  # digit strings are too common to call phones by value alone
+        if _share(sample, fmt) >= 0.9:
+            return fmt, f"at least 90% of values have the {fmt} format"
     for fmt, pattern in PII_NAMES.items():
         if pattern.search(name):
-            if fmt == "phone" and sample.str.match(PATTERNS["phone"]).mean() < 0.9:
-                continue
-            return fmt
-    return None
+            return fmt, f"the column name suggests {fmt}"
+    return None, ""
 
 
 def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None) -> tuple[ColumnSchema, pd.Series]:
@@ -179,6 +208,12 @@ def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
         integer = bool((numbers.dropna() % 1 == 0).all())
         all_unique = n_unique == len(present) and n_missing == 0
+        if integer and identifier is not False:
+            digits = values.dropna().head(500).map(lambda v: str(int(v)))  # not via float: 16 digits
+            if len(digits) and digits.map(luhn_valid).mean() >= 0.9:
+                return ColumnSchema(
+                    kind="identifier", integer=True, format="card", reason="numbers that pass the card checksum", **base
+                ), values.map(lambda v: None if pd.isna(v) else str(int(v))).astype("object")
         if identifier or (identifier is None and integer and all_unique and ID_NAME.search(name)):
             return ColumnSchema(
                 kind="identifier",
@@ -195,7 +230,7 @@ def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None
         return ColumnSchema(kind="datetime", reason="dates or timestamps", **base), as_date
 
     text = present.astype(str)
-    fmt = _text_format(name, text)
+    fmt, why = _text_format(name, text)
     all_unique = n_unique == len(present)
     long_text = text.str.len().mean() >= FREE_TEXT_MEAN_LENGTH and n_unique > 0.5 * len(present)
     many_unique = all_unique and len(present) >= 20 and n_unique > 0.9 * n_rows
@@ -203,7 +238,7 @@ def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None
         identifier is None and (fmt or long_text or many_unique or (all_unique and ID_NAME.search(name)))
     ):
         if fmt:
-            reason = f"values or name look like {fmt}"
+            reason = why
         elif long_text:
             reason = "free text (long, mostly distinct values)"
         else:

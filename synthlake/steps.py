@@ -6,8 +6,9 @@ or the table's folder in the run, and writes named products there.
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from synthlake import hyperparameters, narrative
 from synthlake.config import TABLE_NAME, RunConfig, TableSettings
-from synthlake.errors import ConfigError, DataError
+from synthlake.errors import ConfigError, DataError, StepError, SynthlakeError
 from synthlake.evaluation import Comparison
 from synthlake.holdout import split_indices
 from synthlake.lakehouse import Lakehouse, discover_tables, read_source_table
-from synthlake.products import read_json, sha256, write_csv, write_json, write_text
+from synthlake.products import read_json, write_csv, write_json, write_text
 from synthlake.profiling import summarize
 from synthlake.schema import TableSchema, infer_schema
 
@@ -30,6 +31,34 @@ log = logging.getLogger(__name__)
 
 RUN_PARAMETERS = "run_parameters.json"
 SYNTHETIC_SUFFIX = "_synthetic"
+
+
+def guarded(step: str):
+    """Keep third-party error messages, which may quote a cell value, out of notebooks.
+
+    A synthlake error passes through (its messages name tables and columns, never
+    values). Any other error is replaced by one that names its type, the step and the
+    table, without its message. Set ``SYNTHLAKE_DEBUG=1`` to see the original.
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(ctx: StepContext, *args: Any, **kwargs: Any):
+            try:
+                return function(ctx, *args, **kwargs)
+            except SynthlakeError:
+                raise
+            except Exception as exc:
+                if os.environ.get("SYNTHLAKE_DEBUG") == "1":
+                    raise
+                raise StepError(
+                    f"{type(exc).__name__} in step {step} for table '{ctx.table}'. Its message is withheld "
+                    "because it may quote data; re-run with SYNTHLAKE_DEBUG=1 in a safe place to see it."
+                ) from None
+
+        return wrapper
+
+    return decorate
 
 
 class StepParameters(BaseModel):
@@ -120,6 +149,7 @@ class StepContext:
 
 
 # 1 -------------------------------------------------------------------------------------
+@guarded("import_data_to_lakehouse")
 def import_data(ctx: StepContext) -> TableSchema:
     """Read the source table, type its columns, check it, write it to the lakehouse.
 
@@ -168,19 +198,22 @@ def schema_table(schema: TableSchema) -> pd.DataFrame:
 
 
 # 2 and 5 -------------------------------------------------------------------------------
+@guarded("summary_raw_data")
 def summarize_real(ctx: StepContext) -> pd.DataFrame:
-    summary = summarize(ctx.real(), ctx.schema())
+    summary = summarize(ctx.real(), ctx.schema(), k=ctx.config.privacy.k)
     write_csv(ctx.path("summary_raw_data.csv"), summary)
     return summary
 
 
+@guarded("summary_synthetic_data")
 def summarize_synthetic(ctx: StepContext) -> pd.DataFrame:
-    summary = summarize(ctx.synthetic(), ctx.schema())
+    summary = summarize(ctx.synthetic(), ctx.schema(), k=ctx.config.privacy.k)
     write_csv(ctx.path("summary_synthetic_data.csv"), summary)
     return summary
 
 
 # 3 -------------------------------------------------------------------------------------
+@guarded("gpt_prompting_configuration")
 def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
     schema = ctx.schema()
     train, _ = ctx.split()
@@ -204,6 +237,7 @@ def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
 
 
 # 4 -------------------------------------------------------------------------------------
+@guarded("synthetic_data_generation")
 def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
     """Train CTGAN on the training rows, sample, write the synthetic Delta table and model."""
     from synthlake.synthesis import Synthesizer, configure_threads
@@ -219,6 +253,8 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         batch_size=chosen["batch_size"],
         seed=ctx.config.seed,
         verbose=ctx.config.progress,
+        k=ctx.config.privacy.k,
+        locale=ctx.config.privacy.faker_locale,
     )
     synthesizer.fit(real)
     started = time.perf_counter()
@@ -246,6 +282,7 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
 
 
 # 8 -------------------------------------------------------------------------------------
+@guarded("decision_tree")
 def train_decision_tree(ctx: StepContext, task: str) -> dict[str, Any]:
     """Train-synthetic-test-real against train-real-test-real, on the real holdout."""
     from synthlake import models
@@ -264,6 +301,7 @@ def train_decision_tree(ctx: StepContext, task: str) -> dict[str, Any]:
         synthetic=ctx.synthetic(),
         seed=ctx.config.seed,
         task=task,  # type: ignore[arg-type]
+        k=ctx.config.privacy.k,
     )
     write_json(ctx.path("model_metrics.json"), record)
     return record
@@ -290,10 +328,11 @@ def metrics_table(record: dict[str, Any]) -> pd.DataFrame:
 
 
 # 6 -------------------------------------------------------------------------------------
+@guarded("report_prompting")
 def prepare_prompt(ctx: StepContext) -> dict[str, Any]:
     """Compare real and synthetic, and build the narrative prompt from the aggregates."""
     schema = ctx.schema()
-    comparison = Comparison().generate(ctx.real(), ctx.synthetic(), schema).get_details()
+    comparison = Comparison().generate(ctx.real(), ctx.synthetic(), schema, k=ctx.config.privacy.k).get_details()
     write_json(ctx.path("comparison.json"), comparison)
     table_facts = narrative.facts(ctx.table, comparison, model_metrics(ctx))
     record = {"facts": table_facts, "messages": narrative.build_prompt(table_facts)}
@@ -302,6 +341,7 @@ def prepare_prompt(ctx: StepContext) -> dict[str, Any]:
 
 
 # 7 -------------------------------------------------------------------------------------
+@guarded("gpt_prompting")
 def write_narrative(ctx: StepContext) -> str:
     prompt = read_json(ctx.path("prompt.json"))
     text, record = narrative.write(
@@ -316,6 +356,7 @@ def write_narrative(ctx: StepContext) -> str:
 
 
 # 9 -------------------------------------------------------------------------------------
+@guarded("generate_reports")
 def generate_report(ctx: StepContext) -> Path:
     from synthlake.report import build_report
 
@@ -350,12 +391,3 @@ def generate_report(ctx: StepContext) -> Path:
         narrative=ctx.path("narrative.md").read_text(encoding="utf-8"),
         run_facts=run_facts,
     )
-
-
-def file_digest(path: Path) -> str:
-    return sha256(path)
-
-
-def dumps(data: Any) -> str:
-    """Indented JSON for display in a notebook."""
-    return json.dumps(data, indent=2, default=str)

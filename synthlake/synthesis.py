@@ -9,7 +9,9 @@ Shaped like SDV's synthesizers (``fit``, ``sample``, ``save``, ``load``,
   gaps, a ``<missing>`` label for discrete columns) and restored;
 - identifier columns are not learned: they are regenerated in the same format;
 - empty and constant columns are not learned: they are carried as they were;
-- numbers are rounded like the real column and kept within its range.
+- numbers are rounded like the real column and kept within its range; with ``k`` > 1
+  the range stops at the ``k``-th most extreme training value, and categories held by
+  fewer than ``k`` rows are merged into ``(other)`` (see :mod:`synthlake.protection`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from synthlake.errors import DataError, IntegrityError
 from synthlake.hyperparameters import PAC
 from synthlake.identifiers import IdentifierFormat, describe, regenerate
 from synthlake.products import atomic_path, sha256
+from synthlake.protection import OTHER, k_bounds
 from synthlake.schema import TableSchema, datetime_seconds
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,10 @@ class Synthesizer:
         seed: makes training and sampling reproducible on CPU.
         verbose: show CTGAN's per-epoch progress bar with losses.
         cuda: use a GPU when one is available (``None``: when torch sees one).
+        k: privacy threshold: categories held by fewer than ``k`` training rows are
+            merged into ``(other)`` before training, and numbers and dates are kept
+            within the ``k``-th smallest and largest training values.
+        locale: Faker locale for regenerated names, phones and addresses.
     """
 
     def __init__(
@@ -68,6 +75,8 @@ class Synthesizer:
         seed: int = 42,
         verbose: bool = False,
         cuda: bool | None = None,
+        k: int = 1,
+        locale: str = "en_US",
     ):
         if batch_size % 2 or batch_size % PAC:
             raise ValueError(f"batch_size must be even and a multiple of {PAC}; got {batch_size}")
@@ -77,6 +86,9 @@ class Synthesizer:
         self.seed = seed
         self.verbose = verbose
         self.cuda = torch.cuda.is_available() if cuda is None else cuda
+        self.k = k
+        self.locale = locale
+        self._kept_labels: dict[str, set[str]] = {}
         self._model: Any = None
         self._encoded_columns: list[str] = []
         self._discrete: list[str] = []
@@ -95,6 +107,21 @@ class Synthesizer:
                 if learn:
                     self._discrete.append(name)
                     self._facts[name] = {"kind": column.kind, "integer": column.integer}
+                    if column.kind == "categorical":
+                        # keep the labels, not the rare ones: the model file never holds a rare value
+                        common = values.dropna().astype(str).value_counts()
+                        self._kept_labels[name] = set(common.index[common >= self.k])
+                if column.kind == "categorical":
+                    kept = self._kept_labels[name]
+                    values = values.map(lambda v, kept=kept: v if pd.isna(v) or str(v) in kept else OTHER)
+                elif column.kind == "numeric":
+                    bounds = k_bounds(values, self.k) if learn else None
+                    if learn and bounds:
+                        self._facts[name].update({"min": bounds[0], "max": bounds[1]})
+                    if "min" in self._facts[name]:
+                        values = pd.to_numeric(values, errors="coerce").clip(
+                            self._facts[name]["min"], self._facts[name]["max"]
+                        )
                 encoded[name] = values.map(lambda v: MISSING if pd.isna(v) else str(v)).astype(object)
             elif column.kind in ("numeric", "datetime"):
                 if column.kind == "datetime":
@@ -104,18 +131,19 @@ class Synthesizer:
                 missing = numbers.isna()
                 if learn:
                     present = numbers[~missing]
+                    low, high = k_bounds(present, self.k)
                     self._facts[name] = {
                         "kind": column.kind,
                         "integer": column.integer,
-                        "min": float(present.min()),
-                        "max": float(present.max()),
+                        "min": low,
+                        "max": high,
                         "median": float(present.median()),
                         "has_missing": bool(missing.any()),
                         "date_only": bool(column.kind == "datetime" and (present % 86_400 == 0).all()),
                         "decimals": _decimals(present) if column.kind == "numeric" else 0,
                     }
                 facts = self._facts[name]
-                encoded[name] = numbers.fillna(facts["median"])
+                encoded[name] = numbers.fillna(facts["median"]).clip(facts["min"], facts["max"])
                 if facts["has_missing"]:
                     flag = NULL_FLAG + name
                     encoded[flag] = missing.map({True: "1", False: "0"}).astype(object)
@@ -126,7 +154,8 @@ class Synthesizer:
             elif learn and column.kind in ("empty", "constant"):
                 present = values.dropna()
                 self._carried[name] = {
-                    "value": present.iloc[0] if len(present) else None,
+                    # a value held by fewer than k rows is personal: carry the column empty
+                    "value": present.iloc[0] if len(present) >= self.k else None,
                     "missing_share": float(values.isna().mean()),
                     "dtype": str(values.dtype),
                 }
@@ -193,7 +222,9 @@ class Synthesizer:
         for position, column in enumerate(self.schema.columns):
             name = column.name
             if name in self._identifiers:
-                out[name] = regenerate(self._identifiers[name], num_rows, seed=self.seed + 7 * position)
+                out[name] = regenerate(
+                    self._identifiers[name], num_rows, seed=self.seed + 7 * position, locale=self.locale
+                )
             elif name in self._carried:
                 out[name] = self._carry(name, num_rows, seed=self.seed + 7 * position)
             else:
@@ -257,6 +288,10 @@ class Synthesizer:
             "discrete_columns": list(self._discrete),
             "identifier_columns": list(self._identifiers),
             "carried_columns": list(self._carried),
+            "k": self.k,
+            "merged_rare_categories": {
+                name: "labels held by fewer than k training rows merged into " + OTHER for name in self._kept_labels
+            },
             "training_rows": self.n_training_rows,
             "fit_seconds": self.fit_seconds,
         }

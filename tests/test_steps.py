@@ -10,7 +10,7 @@ import pytest
 
 from synthlake import steps
 from synthlake.config import build_config
-from synthlake.errors import ConfigError, DataError, SourceError
+from synthlake.errors import ConfigError, DataError, SourceError, StepError
 from synthlake.products import write_json
 
 SECRET_VALUE = "Zebediah-4471"
@@ -132,3 +132,18 @@ def test_unknown_notebook_parameter_is_named(tmp_path):
 def test_run_dir_without_parameters_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="is not a run folder"):
         steps.validate(table="t", run_dir=str(tmp_path))
+
+
+def test_a_third_party_error_message_is_withheld(tmp_path, monkeypatch):
+    ctx = _context(tmp_path, _csv(tmp_path, _frame()))
+    steps.import_data(ctx)
+
+    def leaky(*args, **kwargs):
+        raise ValueError(f"could not convert string to float: '{SECRET_VALUE}'")
+
+    monkeypatch.setattr(steps, "summarize", leaky)
+
+    with pytest.raises(StepError, match="ValueError in step summary_raw_data for table 't'") as error:
+        steps.summarize_real(ctx)
+    assert SECRET_VALUE not in str(error.value)
+    assert error.value.__cause__ is None and error.value.__suppress_context__
