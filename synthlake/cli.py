@@ -22,7 +22,8 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "Turn every table of a source into a synthetic Delta table, with an executed notebook per "
             "step, summary CSVs and a PDF report per table. With no options it runs parameters/mainflow.yaml "
-            "on the bundled sample data."
+            "on the bundled sample data. Exit status: 0 all released, 1 a table failed, 2 bad parameters, "
+            "3 a table quarantined by the privacy gate."
         ),
     )
     p.add_argument("--params", type=Path, default=DEFAULT_PARAMS, help="YAML parameters file (default: %(default)s)")
@@ -41,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="CTGAN batch size for every table (a multiple of 10)")
     p.add_argument("--hyperparameters", choices=["heuristic", "openai"], help="who proposes epochs and batch size")
     p.add_argument("--narrative", choices=["template", "openai"], help="who writes the narrative")
+    p.add_argument("--k", type=int, help="privacy threshold: rare categories and extremes protected below k rows (10)")
+    p.add_argument(
+        "--privacy-repair", action="store_true",
+        help="when a table fails the privacy gate, drop rows that copy or hug a training row, redraw and re-check",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, help="random seed (same seed and parameters: same synthetic table on CPU)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars (step progress is still logged)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -62,6 +68,10 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         overrides["narrative"] = {"provider": args.narrative}
     if args.no_progress:
         overrides["progress"] = False
+    if args.k is not None:
+        overrides.setdefault("privacy", {})["k"] = args.k
+    if args.privacy_repair:
+        overrides.setdefault("privacy", {})["repair"] = True
     for item in args.label:
         table, sep, column = item.partition("=")
         if not sep or not table or not column:
@@ -71,7 +81,12 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the pipeline; returns the exit code (0 when every table completed)."""
+    """Run the pipeline; returns the exit code.
+
+    0: every table completed and was released; 1: a table failed; 2: the parameters or
+    the run folder are unusable; 3: every table completed but one or more failed the
+    privacy gate and were quarantined.
+    """
     from synthlake.orchestration import Orchestrator, summary_lines
 
     args = parser().parse_args(argv)
@@ -105,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in summary_lines(manifest):
         print(line)
     print(f"Products and executed notebooks: {orchestrator.run_dir}")
-    return 0 if manifest.data["status"] == "completed" else 1
+    return {"completed": 0, "quarantined": 3}.get(manifest.data["status"], 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

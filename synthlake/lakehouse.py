@@ -200,13 +200,20 @@ def _read_json(location: str) -> pd.DataFrame:
 
 
 class Lakehouse:
-    """A folder of Delta tables laid out like a Fabric Lakehouse (``Tables/<name>``)."""
+    """A folder of Delta tables laid out like a Fabric Lakehouse (``Tables/<name>``).
 
-    def __init__(self, root: str | Path):
+    Args:
+        root: the lakehouse folder.
+        area: the sub-folder holding the tables: ``Tables``, or ``Quarantine`` for
+            synthetic tables that failed the privacy gate and must not be shared.
+    """
+
+    def __init__(self, root: str | Path, *, area: str = "Tables"):
         self.root = Path(root)
+        self.area = area
 
     def table_path(self, name: str) -> Path:
-        return self.root / "Tables" / name
+        return self.root / self.area / name
 
     def exists(self, name: str) -> bool:
         return _is_delta_folder(self.table_path(name))

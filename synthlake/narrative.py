@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 SYSTEM = (
     "You are a data-quality analyst. You receive aggregate statistics comparing a real table with a "
     "synthetic copy produced by CTGAN. Write a short report in Markdown (at most 300 words, with "
-    "'## ' headings) for an auditor: overall fidelity, the largest differences, correlation gaps, "
-    "the decision-tree results, and practical advice. Use only the figures given; do not invent any."
+    "'## ' headings) for an auditor: the verdict (fidelity, utility, privacy) first, then overall "
+    "fidelity, the largest differences, correlation gaps, the decision-tree results, and practical advice. "
+    "Use only the figures given; do not invent any."
 )
 
 
@@ -27,7 +28,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def facts(table: str, comparison: dict[str, Any], model_metrics: dict[str, Any] | None) -> dict[str, Any]:
+def facts(
+    table: str,
+    comparison: dict[str, Any],
+    model_metrics: dict[str, Any] | None,
+    *,
+    verdict: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The aggregates the narrative may use (what the prompt carries)."""
     result: dict[str, Any] = {
         "table": table,
@@ -51,6 +58,11 @@ def facts(table: str, comparison: dict[str, Any], model_metrics: dict[str, Any] 
         result["model"] = f"decision-tree check skipped: {model_metrics['skipped']}"
     else:
         result["model"] = {key: model_metrics.get(key) for key in ("task", "label", "synthetic", "real", "ratio")}
+    if verdict is not None:
+        result["verdict"] = {
+            name: {"status": verdict[name]["status"], "summary": verdict[name]["summary"]}
+            for name in ("fidelity", "utility", "privacy", "overall")
+        }
     return result
 
 
@@ -66,6 +78,12 @@ def template(table_facts: dict[str, Any]) -> str:
     """The offline narrative: the same findings, stated from a template."""
     table = table_facts["table"]
     lines = [f"## Overview of `{table}`", ""]
+    judged = table_facts.get("verdict")
+    if judged:
+        lines += [f"**Verdict: {judged['overall']['status']}.** {judged['overall']['summary']}", ""]
+        lines += [f"- {name.capitalize()}: **{judged[name]['status']}**. {judged[name]['summary']}"
+                  for name in ("fidelity", "utility", "privacy")]  # fmt: skip
+        lines.append("")
     overall = table_facts.get("overall_score")
     verdict = "no similarity could be measured"
     if overall is not None:

@@ -50,12 +50,16 @@ IMPORT = Step(
 SUMMARY_RAW = Step("summary_raw_data", "02_summary_raw_data.ipynb", ("summary_raw_data.csv",))
 HYPERPARAMETERS = Step("gpt_prompting_configuration", "03_gpt_prompting_configuration.ipynb", ("hyperparameters.json",))
 SYNTHESIS = Step(
-    "synthetic_data_generation", "04_synthetic_data_generation.ipynb", ("synthesis.json", "model/synthesizer.pkl")
+    "synthetic_data_generation",
+    "04_synthetic_data_generation.ipynb",
+    ("synthesis.json", "model/synthesizer.pkl", "privacy.json", "release.json"),
 )
 SUMMARY_SYN = Step("summary_synthetic_data", "05_summary_synthetic_data.ipynb", ("summary_synthetic_data.csv",))
 CLASSIFIER = Step("decision_tree_classifier", "08_decision_tree_classifier.ipynb", ("model_metrics.json",))
 REGRESSOR = Step("decision_tree_regressor", "08_decision_tree_regressor.ipynb", ("model_metrics.json",))
-REPORT_PROMPT = Step("report_prompting", "06_report_prompting.ipynb", ("comparison.json", "prompt.json"))
+REPORT_PROMPT = Step(
+    "report_prompting", "06_report_prompting.ipynb", ("comparison.json", "evaluation.json", "prompt.json")
+)
 NARRATIVE = Step("gpt_prompting", "07_gpt_prompting.ipynb", ("narrative.md", "narrative.json"))
 REPORT = Step("generate_reports", "09_generate_reports.ipynb", ("report.pdf",))
 
@@ -267,8 +271,11 @@ class Orchestrator:
             tables = list(manifest.data["tables"])
             for number, table in enumerate(tables, start=1):
                 self._run_table(manifest, table, f"[{number}/{len(tables)} {table}]")
-            failed = [name for name, info in manifest.data["tables"].items() if info["status"] != "completed"]
-            manifest.data["status"] = "failed" if failed else "completed"
+            statuses = {info["status"] for info in manifest.data["tables"].values()}
+            if statuses - {"completed", "quarantined"}:
+                manifest.data["status"] = "failed"
+            else:
+                manifest.data["status"] = "quarantined" if "quarantined" in statuses else "completed"
             manifest.data["finished"] = _now()
             manifest.save()
         return manifest
@@ -309,6 +316,13 @@ class Orchestrator:
         info["status"] = "completed"
         info.pop("failed_step", None)
         info.pop("error", None)
+        info.update(evaluation_summary(table_dir))
+        if info.get("released") is False:
+            info["status"] = "quarantined"
+            log.error(
+                "%s QUARANTINED: its synthetic table failed the privacy gate: %s",
+                prefix, "; ".join(info.get("quarantine_reasons") or []),
+            )  # fmt: skip
         if rerun:  # something ran in this session; otherwise keep the earlier duration
             info["duration_s"] = round(time.perf_counter() - started, 2)
         manifest.save()
@@ -361,12 +375,47 @@ class Orchestrator:
         )
 
 
+def evaluation_summary(table_dir: Path) -> dict[str, Any]:
+    """The manifest's per-table record of the verdict and the figures behind it."""
+    path = table_dir / "evaluation.json"
+    if not path.exists():
+        return {}
+    evaluation = read_json(path)
+    release, verdict = evaluation.get("release") or {}, evaluation.get("verdict") or {}
+    privacy, fidelity = evaluation.get("privacy") or {}, evaluation.get("fidelity") or {}
+    utility = (verdict.get("utility") or {}).get("figures") or {}
+    summary = {
+        "released": release.get("released"),
+        "evaluation": {
+            "verdict": {name: part.get("status") for name, part in verdict.items()},
+            "quality_score": fidelity.get("quality_score"),
+            "detection_auc": fidelity.get("detection_auc"),
+            "utility_ratio": utility.get("ratio"),
+            "dcr_share": privacy.get("dcr_share"),
+            "dcr_threshold": privacy.get("dcr_threshold"),
+            "identical_train_sample_share": privacy.get("identical_train_sample_share"),
+            "identical_holdout_share": privacy.get("identical_holdout_share"),
+        },
+    }
+    if release.get("released") is False:
+        summary["quarantine_reasons"] = release.get("reasons") or []
+        summary["quarantine_path"] = release.get("delta_path")
+    return summary
+
+
 def summary_lines(manifest: Manifest) -> list[str]:
     """A few lines saying which tables completed, and which failed where and why."""
     lines = [f"Run {manifest.data['run_id']}: {manifest.data['status']}"]
     for name, info in manifest.data["tables"].items():
         if info["status"] == "completed":
-            lines.append(f"  {name}: completed in {info.get('duration_s', '?')} s")
+            verdict = (info.get("evaluation") or {}).get("verdict") or {}
+            judged = ", ".join(f"{part} {status}" for part, status in verdict.items() if part != "overall")
+            lines.append(f"  {name}: completed in {info.get('duration_s', '?')} s" + (f" ({judged})" if judged else ""))
+        elif info["status"] == "quarantined":
+            lines.append(
+                f"  {name}: QUARANTINED (failed the privacy gate; not released): "
+                + "; ".join(info.get("quarantine_reasons") or [])
+            )
         else:
             error = info.get("error") or {}
             lines.append(

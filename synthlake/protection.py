@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthlake.schema import TableSchema, datetime_seconds
+
 OTHER = "(other)"
 
 
@@ -41,3 +43,33 @@ def merge_rare(values: pd.Series, rare: set[str]) -> pd.Series:
     labels = values.astype(object)
     mask = labels.notna() & labels.astype(str).isin(rare)
     return labels.where(~mask, OTHER)
+
+
+def protect_frame(frame: pd.DataFrame, schema: TableSchema, k: int) -> pd.DataFrame:
+    """``frame`` as it may be drawn or described: rare categories merged, extremes clipped.
+
+    Categorical labels held by fewer than ``k`` rows become ``OTHER``; numbers and dates
+    are clipped to the ``k``-th smallest and largest present values. Other columns are
+    returned unchanged.
+    """
+    if k <= 1:
+        return frame
+    out = frame.copy()
+    for column in schema.columns:
+        name = column.name
+        if name not in out:
+            continue
+        if column.kind == "categorical":
+            out[name] = merge_rare(out[name], rare_labels(out[name], k))
+        elif column.kind == "numeric":
+            numbers = pd.to_numeric(out[name], errors="coerce")
+            bounds = k_bounds(numbers, k)
+            if bounds:
+                out[name] = numbers.clip(*bounds)
+        elif column.kind == "datetime":
+            seconds = datetime_seconds(out[name])
+            bounds = k_bounds(seconds, k)
+            if bounds:
+                stamps = pd.to_datetime(seconds.clip(*bounds).round(), unit="s")
+                out[name] = stamps
+    return out

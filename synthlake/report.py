@@ -7,7 +7,9 @@ narrative.
 
 Privacy: the report shows aggregates only. No real row is drawn (box plots are drawn
 from percentiles without outlier points, real pairs appear as hexagon densities that
-hide cells with fewer than ``HEXBIN_MINCNT`` rows), identifier columns are described by
+hide cells with fewer than ``k`` rows, histogram bars holding fewer than ``k`` real rows
+are left empty, rare categories are merged and extremes clipped before anything is
+drawn), identifier columns are described by
 counts only, and any real identifier value found in free text (the narrative, the
 hyperparameter reason) is replaced with ``[redacted]``.
 
@@ -41,10 +43,21 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.platypus import CondPageBreak, Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from synthlake.products import atomic_path
 from synthlake.profiling import QUANTILE_COLUMNS
+from synthlake.protection import protect_frame
 from synthlake.schema import ColumnSchema, TableSchema
 
 log = logging.getLogger(__name__)
@@ -62,7 +75,7 @@ TOP_CATEGORIES = 15
 TOP_FEATURES = 10
 TOP_PAIRS = 3
 HEXBIN_GRIDSIZE = 20
-HEXBIN_MINCNT = 5
+HEXBIN_MINCNT = 10  # the default k: a hexagon or histogram bar stands for at least this many real rows
 MAX_SCATTER_POINTS = 2000
 ANNOTATE_MAX_COLUMNS = 10
 LABEL_CHARS = 22
@@ -432,24 +445,28 @@ def _box_stats(values: np.ndarray, label: str) -> dict[str, Any]:
     return {"label": label, "whislo": p5, "q1": q1, "med": median, "q3": q3, "whishi": p95, "fliers": []}
 
 
-def _draw_distribution(figure: Figure, name: str, kind: str, real: np.ndarray, syn: np.ndarray, discrete: bool) -> None:
-    """Histogram of real and synthetic on shared bins, with percentile box plots underneath."""
+def _draw_distribution(
+    figure: Figure,
+    name: str,
+    kind: str,
+    real: np.ndarray,
+    syn: np.ndarray,
+    discrete: bool,
+    min_count: int = HEXBIN_MINCNT,
+) -> None:
+    """Histogram of real and synthetic on shared bins, with percentile box plots underneath.
+
+    Real bars holding fewer than ``min_count`` rows are left empty.
+    """
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1.3]})
     bins = _bins(real, syn, discrete)
-    for values, color, label in ((real, REAL_COLOR, "real"), (syn, SYN_COLOR, "synthetic")):
+    for values, color, label, floor in ((real, REAL_COLOR, "real", min_count), (syn, SYN_COLOR, "synthetic", 1)):
         shown = values[(values >= bins[0]) & (values <= bins[-1])]
         if len(shown):
-            top.hist(
-                shown,
-                bins=bins,
-                density=True,
-                alpha=0.45,
-                color=color,
-                label=label,
-                histtype="stepfilled",
-                edgecolor=color,
-                linewidth=0.6,
-            )
+            counts, _ = np.histogram(shown, bins=bins)
+            counts[counts < floor] = 0  # a bar never stands for fewer than k real rows
+            density = counts / max(counts.sum(), 1) / np.diff(bins)
+            top.stairs(density, bins, fill=True, alpha=0.45, color=color, label=label, linewidth=0.6)
     top.set_title(_short(name, 40))
     top.set_ylabel("density")
     top.set_yticklabels([])  # density units are not meaningful to a reader; the shapes are
@@ -545,8 +562,15 @@ def _draw_heatmaps(figure: Figure, matrices: Sequence[tuple[str, np.ndarray]], l
     figure.colorbar(image, ax=list(axes), shrink=0.7, label="Pearson r")
 
 
-def _draw_pair(figure: Figure, columns: Sequence[ColumnSchema], real: np.ndarray, syn: np.ndarray, title: str) -> None:
-    """Real data as a hexagon density (sparse cells hidden), synthetic rows as points on top."""
+def _draw_pair(
+    figure: Figure,
+    columns: Sequence[ColumnSchema],
+    real: np.ndarray,
+    syn: np.ndarray,
+    title: str,
+    min_count: int = HEXBIN_MINCNT,
+) -> None:
+    """Real data as a hexagon density (cells under ``min_count`` rows hidden), synthetic rows as points on top."""
     axes = figure.subplots()
     if len(real):
         gridsize = int(min(HEXBIN_GRIDSIZE, max(6, np.sqrt(len(real) / 5))))
@@ -554,18 +578,18 @@ def _draw_pair(figure: Figure, columns: Sequence[ColumnSchema], real: np.ndarray
             real[:, 0],
             real[:, 1],
             gridsize=gridsize,
-            mincnt=HEXBIN_MINCNT,
+            mincnt=min_count,
             cmap="Blues",
             linewidths=0.2,
             edgecolors="white",
         )
         if np.asarray(cells.get_array()).size:
-            figure.colorbar(cells, ax=axes, shrink=0.8, label=f"real rows per cell (≥{HEXBIN_MINCNT})")
+            figure.colorbar(cells, ax=axes, shrink=0.8, label=f"real rows per cell (≥{min_count})")
         else:
             axes.text(
                 0.5,
                 0.97,
-                f"no cell holds {HEXBIN_MINCNT}+ real rows",
+                f"no cell holds {min_count}+ real rows",
                 transform=axes.transAxes,
                 ha="center",
                 va="top",
@@ -601,7 +625,6 @@ def _heading(number: int, title: str) -> list[Flowable]:
 def _run_section(table: str, run_facts: dict, hyperparameters: dict, redact: _Redactor) -> list[Flowable]:
     version = run_facts.get("synthlake_version")
     out: list[Flowable] = [
-        _p(f"Synthetic data report — {table}", "title"),
         _note(
             (f"Generated by synthlake {version}. " if version else "")
             + "This report shows aggregates only: no real row and no identifier value appears in it."
@@ -819,12 +842,15 @@ def _correlation_section(comparison: dict) -> list[Flowable]:
     return out
 
 
-def _distribution_section(schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame) -> list[Flowable]:
+def _distribution_section(
+    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, k: int = HEXBIN_MINCNT
+) -> list[Flowable]:
     out = _heading(6, "Distributions: real vs synthetic")
     out.append(
         _note(
             f"Histograms share their bins and show densities; they span the {HIST_RANGE[0]:.1%} to "
-            f"{HIST_RANGE[1]:.1%} quantiles of both tables. Box plots are drawn from percentiles "
+            f"{HIST_RANGE[1]:.1%} quantiles of both tables; a real bar holding fewer than {k} rows is left empty. "
+            "Box plots are drawn from percentiles "
             "(box p25–p75, line p50, whiskers p5–p95) with no individual points. Bars compare the "
             f"share of rows of the {TOP_CATEGORIES} most frequent real categories; the rest is 'other'. "
             "Identifier, empty and constant columns are not drawn."
@@ -837,7 +863,13 @@ def _distribution_section(schema: TableSchema, real: pd.DataFrame, synthetic: pd
             if not len(real_x) and not len(syn_x):
                 continue
             draw = functools.partial(
-                _draw_distribution, name=column.name, kind=column.kind, real=real_x, syn=syn_x, discrete=column.integer
+                _draw_distribution,
+                name=column.name,
+                kind=column.kind,
+                real=real_x,
+                syn=syn_x,
+                discrete=column.integer,
+                min_count=k,
             )
             numeric.append(_image(draw, (3.6, 2.6), FRAME_WIDTH / 2 - 4))
         elif column.kind in ("categorical", "boolean"):
@@ -878,7 +910,7 @@ def _joint(frame: pd.DataFrame, names: Sequence[str], kinds: Sequence[str]) -> n
 
 
 def _pairs_section(
-    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, comparison: dict
+    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, comparison: dict, k: int = HEXBIN_MINCNT
 ) -> list[Flowable]:
     out = _heading(7, "Most correlated pairs")
     pairs = _top_pairs(schema, comparison)
@@ -887,7 +919,7 @@ def _pairs_section(
     out.append(
         _note(
             f"Real rows are never drawn one by one: they appear as a hexagon density, and hexagons holding "
-            f"fewer than {HEXBIN_MINCNT} real rows are left blank. Synthetic rows are the orange points "
+            f"fewer than {k} real rows are left blank. Synthetic rows are the orange points "
             f"(at most {MAX_SCATTER_POINTS:,} shown)."
         )
     )
@@ -899,6 +931,7 @@ def _pairs_section(
         title = f"Pearson r: real {_fmt_r(pair['real'])}, synthetic {_fmt_r(pair.get('synthetic'))}"
         draw = functools.partial(
             _draw_pair,
+            min_count=k,
             columns=columns,
             real=_joint(real, names, kinds),
             syn=_joint(synthetic, names, kinds),
@@ -963,7 +996,7 @@ def _inline(text: str) -> str:
 
 def _narrative_section(narrative: str, redact: _Redactor) -> list[Flowable]:
     """Render '#'/'##'/'###' headings, '- '/'* ' bullets and blank-line separated paragraphs."""
-    out = _heading(9, "Narrative")
+    out = _heading(10, "Narrative")
     if not (narrative or "").strip():
         return [*out, _note("No narrative was provided.")]
     paragraph: list[str] = []
@@ -988,6 +1021,179 @@ def _narrative_section(narrative: str, redact: _Redactor) -> list[Flowable]:
         else:
             paragraph.append(stripped)
     flush()
+    return out
+
+
+STATUS_COLORS = {"pass": "#2E7D32", "fail": "#C62828", "not measured": "#616161"}
+
+
+def _share(value: Any) -> str:
+    return "–" if _is_missing(value) else f"{float(value):.1%}"
+
+
+def _status(status: str) -> Paragraph:
+    color = STATUS_COLORS.get(status, "#616161")
+    return _p(f'<font color="{color}"><b>{_escape(status.upper())}</b></font>', "cell", markup=True)
+
+
+def _verdict_section(table: str, evaluation: dict | None, run_facts: dict, redact: _Redactor) -> list[Flowable]:
+    """Page 1: pass or fail for fidelity, utility and privacy, with the figures and plain words."""
+    out: list[Flowable] = [_p(f"Synthetic data report — {table}", "title")]
+    if not evaluation or not evaluation.get("verdict"):
+        return [*out, _note("No evaluation was recorded for this table, so no verdict can be given."), PageBreak()]
+    judged = evaluation["verdict"]
+    overall = judged["overall"]
+    color = STATUS_COLORS.get(overall["status"], "#616161")
+    out.append(
+        _p(
+            f'Verdict: <font color="{color}"><b>{_escape(overall["status"].upper())}</b></font>. '
+            + _escape(overall["summary"]),
+            "h1",
+            markup=True,
+        )
+    )
+    release = evaluation.get("release") or {}
+    if release.get("released") is False:
+        out.append(
+            _p(
+                '<font color="#C62828"><b>Quarantined.</b></font> This synthetic table failed the privacy gate and '
+                "was written to the lakehouse's Quarantine folder, not to Tables: do not share it.",
+                markup=True,
+            )
+        )
+    elif release.get("released"):
+        out.append(
+            _p("Released: the synthetic table passed the privacy gate and was written to the lakehouse's Tables.")
+        )
+    rows: list[list[Any]] = [["Check", "Result", "What it means"]]
+    for name, title in (("fidelity", "Fidelity"), ("utility", "Utility"), ("privacy", "Privacy")):
+        part = judged[name]
+        rows.append([title, _status(part["status"]), redact(part["summary"])])
+    out.append(_table(rows, [0.12, 0.12, 0.76], zebra=False))
+    out.append(Spacer(1, 3 * mm))
+    fidelity = evaluation.get("fidelity") or {}
+    privacy = evaluation.get("privacy") or {}
+    utility = evaluation.get("utility") or {}
+    figures = [
+        ("SDMetrics quality (overall)", _score_text(fidelity.get("quality_score"))),
+        ("  column shapes", _score_text(fidelity.get("column_shapes_score"))),
+        ("  column pair trends", _score_text(fidelity.get("column_pair_trends_score"))),
+        ("Detection ROC-AUC (0.5 ideal)", _score_text(fidelity.get("detection_auc"))),
+    ]
+    if utility and not utility.get("skipped") and utility.get("real"):
+        metric = "f1_macro" if utility.get("task") == "classification" else "r2"
+        figures += [
+            (
+                f"Tree {METRIC_NAMES[metric]}: trained on synthetic",
+                _score_text((utility.get("synthetic") or {}).get(metric)),
+            ),
+            (f"Tree {METRIC_NAMES[metric]}: trained on real", _score_text(utility["real"].get(metric))),
+            ("Ratio (TSTR / TRTR)", _score_text((utility.get("ratio") or {}).get(metric))),
+        ]
+    if privacy:
+        figures += [
+            ("DCR share (0.5 ideal)",
+             f"{_score_text(privacy.get('dcr_share'))} (limit {_score_text(privacy.get('dcr_threshold'))})"),
+            ("Copies of a training row", _share(privacy.get("identical_train_sample_share"))
+             + f" (vs {_share(privacy.get('identical_holdout_share'))} equal to a holdout row)"),
+            ("NNDR p10: synthetic / holdout", f"{_score_text(privacy.get('nndr_p10_synthetic'))} / "
+             f"{_score_text(privacy.get('nndr_p10_holdout'))}"),
+            ("Rows compared (synthetic / holdout)", f"{privacy.get('n_compared')} / {privacy.get('n_holdout_rows')}"),
+        ]  # fmt: skip
+    out.append(_p("The figures", "h2"))
+    out.append(_table([("Figure", "Value"), *figures], [0.45, 0.4], zebra=True))
+    worst = fidelity.get("worst_columns") or []
+    if worst:
+        text = ", ".join(f"{item['column']} ({_score_text(item['score'])})" for item in worst)
+        out.append(_p(f"Columns that differ most (SDMetrics column shape score): {_escape(text)}."))
+    pairs = fidelity.get("worst_pairs") or []
+    if pairs:
+        text = ", ".join(f"{' × '.join(item['pair'])} ({_score_text(item['score'])})" for item in pairs)
+        out.append(_p(f"Pairs whose relationship differs most: {_escape(text)}."))
+    if privacy.get("small_sample_warning"):
+        out.append(_p(privacy["small_sample_warning"]))
+    thresholds = overall.get("thresholds") or {}
+    out.append(
+        _note(
+            "How to read this page. Fidelity: SDMetrics' quality report (column shapes and column pair trends; 1 is "
+            f"identical); pass at {thresholds.get('min_quality', 0.75):.2f}. Detection: a classifier's ROC-AUC at "
+            "telling real rows from synthetic ones. Utility: a decision tree trained on the synthetic table and one "
+            "trained on the real training rows, both tested on real rows that CTGAN never saw; pass when the "
+            f"synthetic-trained tree keeps {thresholds.get('min_utility_ratio', 0.8):.0%} of the real one's score. "
+            "Privacy: synthetic rows compared with the training rows and with a holdout of real rows CTGAN never "
+            "saw; a synthetic table that sits closer to its training rows than to unseen real rows has memorised "
+            "them, and is quarantined."
+        )
+    )
+    facts = [
+        (key, run_facts.get(key)) for key in ("run_id", "real_rows", "training_rows", "holdout_rows", "synthetic_rows")
+    ]
+    out.append(
+        _note(" · ".join(f"{_pretty_key(key)}: {_fmt_value(value)}" for key, value in facts if value is not None))
+    )
+    out.append(PageBreak())
+    return out
+
+
+def _privacy_section(evaluation: dict | None, redact: _Redactor) -> list[Flowable]:
+    out = _heading(9, "Privacy and protection")
+    if not evaluation:
+        return [*out, _note("No privacy evaluation was recorded for this table.")]
+    privacy = evaluation.get("privacy") or {}
+    protection = evaluation.get("protection") or {}
+    out.append(
+        _note(
+            "Synthetic rows are compared with the real training rows and, as the baseline, with a holdout of real "
+            "rows CTGAN never saw (training rows subsampled to the holdout's size). Distances are Euclidean on "
+            "standardised numbers and one-hot categories; identifier columns are not compared, since they are "
+            "regenerated. DCR share: synthetic rows closer to a training row than to a holdout row (ties half). "
+            "NNDR: nearest over second-nearest training-row distance; low values mean a row hugs one real record."
+        )
+    )
+    rows = [("Check", "Value")]
+    for key, label in (
+        ("identical_train_share", "Synthetic rows equal to any training row"),
+        ("identical_train_sample_share", "… to a row of the same-size training sample"),
+        ("identical_holdout_share", "… to a holdout row"),
+        ("dcr_share", "DCR share"),
+        ("dcr_threshold", "DCR limit (0.5 + 1.96·√(0.25/n))"),
+        ("nndr_p10_synthetic", "NNDR 10th percentile, synthetic"),
+        ("nndr_p10_holdout", "NNDR 10th percentile, holdout"),
+    ):
+        value = privacy.get(key)
+        rows.append((label, _share(value) if "share" in key else _score_text(value)))
+    out.append(_table(rows, [0.5, 0.2], right=[1]))
+    for reason in privacy.get("reasons") or []:
+        out.append(_bullet(redact(reason)))
+    for repair in privacy.get("repair") or []:
+        out.append(
+            _bullet(
+                f"Repair round {repair['round']}: {repair['copies']} copies and {repair['too_close']} rows closer "
+                f"than the holdout's 5th-percentile distance ({_fmt_number(repair['distance_floor'])}) dropped and "
+                "redrawn."
+            )
+        )
+    out.append(_p("Protections applied", "h2"))
+    k = protection.get("k")
+    out.append(
+        _bullet(
+            f"k = {k}: "
+            + _escape(protection.get("rare_categories", ""))
+            + "; "
+            + _escape(protection.get("extremes", ""))
+        )
+    )
+    out.append(_bullet(f"Every chart bar and hexagon of real data stands for at least {k} rows."))
+    regenerated = protection.get("regenerated_columns") or []
+    if regenerated:
+        rows = [("Column", "Format", "Why it was detected")]
+        rows += [(item["column"], item.get("format") or "–", item.get("why") or "") for item in regenerated]
+        out.append(_p("Identifier and personal columns: not learned, regenerated with Faker in the same format", "h2"))
+        out.append(_table(rows, [0.3, 0.15, 0.55]))
+    else:
+        out.append(_bullet("No identifier or personal-data column was detected."))
+    for item in protection.get("not_learned_columns") or []:
+        out.append(_bullet(f"{item['column']}: {item['kind']} column, carried as it was, not learned."))
     return out
 
 
@@ -1016,6 +1222,8 @@ def build_report(
     model_metrics: dict | None,
     narrative: str,
     run_facts: dict,
+    evaluation: dict | None = None,
+    k: int = HEXBIN_MINCNT,
 ) -> Path:
     """Write the auditable PDF report of one synthetic table, atomically.
 
@@ -1033,21 +1241,28 @@ def build_report(
             None when the table has no label.
         narrative: markdown-like text: paragraphs, ``## `` headings, ``- `` bullets.
         run_facts: facts about the run (run id, seed, row counts, timings, device...).
+        evaluation: ``evaluation.json`` (fidelity, utility, privacy, protection, verdict);
+            its verdict is the first page.
+        k: the privacy threshold: rare categories and extremes of ``real`` are protected
+            before drawing, and no bar or hexagon of real data stands for fewer rows.
 
     Returns:
         The path of the PDF.
     """
     path = Path(path)
     redact = _Redactor(schema, real)
+    real = protect_frame(real, schema, k)
     story: list[Flowable] = [
+        *_verdict_section(table, evaluation, run_facts, redact),
         *_run_section(table, run_facts, hyperparameters, redact),
         *_columns_section(schema, summary_synthetic),
         *_statistics_section(schema, summary_real, summary_synthetic),
         *_fidelity_section(comparison),
         *_correlation_section(comparison),
-        *_distribution_section(schema, real, synthetic),
-        *_pairs_section(schema, real, synthetic, comparison),
+        *_distribution_section(schema, real, synthetic, k),
+        *_pairs_section(schema, real, synthetic, comparison, k),
         *_model_section(model_metrics, redact),
+        *_privacy_section(evaluation, redact),
         *_narrative_section(narrative, redact),
     ]
     footer = functools.partial(_footer, table=table)

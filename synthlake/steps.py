@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RUN_PARAMETERS = "run_parameters.json"
 SYNTHETIC_SUFFIX = "_synthetic"
+QUARANTINE = "Quarantine"
 
 
 def guarded(step: str):
@@ -144,8 +145,17 @@ class StepContext:
         data = read_json(self.path("split.json"))
         return data["train"], data["holdout"]
 
+    @property
+    def released(self) -> bool:
+        """Whether the synthetic table passed the privacy gate (``Tables``) or is quarantined."""
+        path = self.path("release.json")
+        return not path.exists() or bool(read_json(path)["released"])
+
     def synthetic(self) -> pd.DataFrame:
-        return self.lakehouse.read(self.synthetic_table)
+        """The synthetic table, from ``Tables`` or, when it failed the privacy gate, ``Quarantine``."""
+        if self.released:
+            return self.lakehouse.read(self.synthetic_table)
+        return Lakehouse(self.config.destination, area=QUARANTINE).read(self.synthetic_table)
 
 
 # 1 -------------------------------------------------------------------------------------
@@ -237,33 +247,85 @@ def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
 
 
 # 4 -------------------------------------------------------------------------------------
+REPAIR_ROUNDS = 3
+
+
 @guarded("synthetic_data_generation")
 def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
-    """Train CTGAN on the training rows, sample, write the synthetic Delta table and model."""
+    """Train CTGAN on the training rows, sample, check privacy, then release or quarantine.
+
+    The synthetic rows are checked against the real holdout (:mod:`synthlake.privacy`).
+    A table that passes is written to ``Tables/<table>_synthetic``; one that fails goes
+    to ``Quarantine/<table>_synthetic`` with the reasons in ``release.json``, and the run
+    will exit non-zero. With ``privacy.repair``, rows that copy or hug a training row are
+    dropped and replaced by new draws (up to three rounds) before the final check.
+    """
+    from synthlake.privacy import PrivacyReport, repair_mask
     from synthlake.synthesis import Synthesizer, configure_threads
 
     schema = ctx.schema()
     chosen = read_json(ctx.path("hyperparameters.json"))
-    train, _ = ctx.split()
-    real = ctx.real().iloc[train].reset_index(drop=True)
+    train, holdout = ctx.split()
+    real = ctx.real()
+    real_train = real.iloc[train].reset_index(drop=True)
+    real_holdout = real.iloc[holdout].reset_index(drop=True)
     threads = configure_threads(chosen["batch_size"])
+    k = ctx.config.privacy.k
     synthesizer = Synthesizer(
         schema,
         epochs=chosen["epochs"],
         batch_size=chosen["batch_size"],
         seed=ctx.config.seed,
         verbose=ctx.config.progress,
-        k=ctx.config.privacy.k,
+        k=k,
         locale=ctx.config.privacy.faker_locale,
     )
-    synthesizer.fit(real)
+    synthesizer.fit(real_train)
     started = time.perf_counter()
     rows = int(ctx.settings.synthetic_dataset_len)
     synthetic = synthesizer.sample(rows)
     sample_seconds = time.perf_counter() - started
     model_path = ctx.path("model/synthesizer.pkl")
     digest = synthesizer.save(model_path)
-    version = ctx.lakehouse.write(ctx.synthetic_table, synthetic)
+
+    def check(frame: pd.DataFrame) -> dict[str, Any]:
+        report = PrivacyReport().generate(real_train, real_holdout, frame, schema, k=k, seed=ctx.config.seed)
+        return report.get_details()
+
+    privacy = check(synthetic)
+    repairs: list[dict[str, Any]] = []
+    if not privacy["passed"] and ctx.config.privacy.repair:
+        for round_ in range(1, REPAIR_ROUNDS + 1):
+            keep, figures = repair_mask(real_train, real_holdout, synthetic, schema, k=k)
+            dropped = int((~keep).sum())
+            repairs.append({"round": round_, **figures, "dropped": dropped})
+            log.info("privacy repair round %d for %s: %d of %d rows dropped", round_, ctx.table, dropped, rows)
+            if not dropped:
+                break
+            fresh = synthesizer.sample(dropped * 2, seed=ctx.config.seed + 1000 * round_)
+            fresh_keep, _ = repair_mask(real_train, real_holdout, fresh, schema, k=k)
+            synthetic = pd.concat([synthetic[keep], fresh[fresh_keep]], ignore_index=True).head(rows)
+        synthetic = synthesizer.refresh_identifiers(synthetic)
+        privacy = check(synthetic)
+    write_json(ctx.path("privacy.json"), {**privacy, "repair": repairs or None})
+
+    released = bool(privacy["passed"])
+    lakehouse = ctx.lakehouse if released else Lakehouse(ctx.config.destination, area=QUARANTINE)
+    version = lakehouse.write(ctx.synthetic_table, synthetic)
+    release = {
+        "released": released,
+        "area": lakehouse.area,
+        "delta_path": str(lakehouse.table_path(ctx.synthetic_table)),
+        "reasons": privacy["reasons"],
+        "repaired": bool(repairs),
+        "rows": len(synthetic),
+    }
+    write_json(ctx.path("release.json"), release)
+    if not released:
+        log.warning(
+            "table %s failed the privacy gate; its synthetic table is quarantined at %s: %s",
+            ctx.table, release["delta_path"], "; ".join(privacy["reasons"]),
+        )  # fmt: skip
     losses = synthesizer.loss_values()
     if losses is not None and len(losses):
         write_csv(ctx.path("training_losses.csv"), losses)
@@ -271,14 +333,29 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         **synthesizer.get_parameters(),
         "torch_threads": threads,
         "sample_seconds": round(sample_seconds, 3),
-        "synthetic_rows": rows,
+        "synthetic_rows": len(synthetic),
         "model_path": str(model_path.relative_to(ctx.dir)),
         "model_sha256": digest,
-        "delta_path": str(ctx.lakehouse.table_path(ctx.synthetic_table)),
+        "released": released,
+        "delta_path": release["delta_path"],
         "delta_version": version,
     }
     write_json(ctx.path("synthesis.json"), record)
     return record
+
+
+def privacy_table(record: dict[str, Any]) -> pd.DataFrame:
+    """The privacy figures for display: each with what it is compared with."""
+    rows = [
+        ("synthetic rows compared", record["n_compared"], ""),
+        ("copies of a training row (same-size sample)", record["identical_train_sample_share"],
+         f"vs {record['identical_holdout_share']:.3f} equal to a holdout row"),
+        ("DCR share: closer to training than holdout", record["dcr_share"],
+         f"0.5 is ideal; limit {record['dcr_threshold']:.3f}"),
+        ("NNDR p10, synthetic vs training", record["nndr_p10_synthetic"],
+         f"holdout vs training: {record['nndr_p10_holdout']}"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["figure", "value", "compared with"])
 
 
 # 8 -------------------------------------------------------------------------------------
@@ -330,14 +407,69 @@ def metrics_table(record: dict[str, Any]) -> pd.DataFrame:
 # 6 -------------------------------------------------------------------------------------
 @guarded("report_prompting")
 def prepare_prompt(ctx: StepContext) -> dict[str, Any]:
-    """Compare real and synthetic, and build the narrative prompt from the aggregates."""
+    """Compare real and synthetic, judge fidelity, utility and privacy, and build the prompt.
+
+    Writes ``comparison.json`` (column shapes and correlations), ``evaluation.json``
+    (SDMetrics quality and detection, the decision tree's ratio, the privacy checks,
+    the protections applied, and the verdict) and ``prompt.json`` (aggregates only).
+    """
+    from synthlake.fidelity import FidelityReport
+    from synthlake.verdict import verdict
+
     schema = ctx.schema()
-    comparison = Comparison().generate(ctx.real(), ctx.synthetic(), schema, k=ctx.config.privacy.k).get_details()
+    k = ctx.config.privacy.k
+    real, synthetic = ctx.real(), ctx.synthetic()
+    comparison = Comparison().generate(real, synthetic, schema, k=k).get_details()
     write_json(ctx.path("comparison.json"), comparison)
-    table_facts = narrative.facts(ctx.table, comparison, model_metrics(ctx))
+    fidelity = FidelityReport().generate(real, synthetic, schema, k=k, seed=ctx.config.seed).get_details()
+    privacy = read_json(ctx.path("privacy.json"))
+    release = read_json(ctx.path("release.json"))
+    metrics = model_metrics(ctx)
+    judged = verdict(fidelity, metrics, {**privacy, "released": release["released"]})
+    evaluation = {
+        "fidelity": fidelity,
+        "utility": _utility_record(metrics),
+        "privacy": privacy,
+        "release": release,
+        "protection": protection_record(ctx, schema),
+        "verdict": judged,
+    }
+    write_json(ctx.path("evaluation.json"), evaluation)
+    table_facts = narrative.facts(ctx.table, comparison, metrics, verdict=judged)
     record = {"facts": table_facts, "messages": narrative.build_prompt(table_facts)}
     write_json(ctx.path("prompt.json"), record)
     return record
+
+
+def _utility_record(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
+    if metrics is None or metrics.get("skipped"):
+        return metrics
+    return {key: metrics.get(key) for key in ("task", "label", "synthetic", "real", "ratio", "holdout_rows")}
+
+
+def protection_record(ctx: StepContext, schema: TableSchema) -> dict[str, Any]:
+    """What was done to protect individuals: k, regenerated columns and why, carried columns."""
+    return {
+        "k": ctx.config.privacy.k,
+        "rare_categories": f"labels held by fewer than {ctx.config.privacy.k} rows merged into '(other)'",
+        "extremes": f"numbers and dates clipped to the k-th most extreme real value (k = {ctx.config.privacy.k})",
+        "regenerated_columns": [
+            {"column": c.name, "format": c.format, "why": c.reason} for c in schema.columns if c.kind == "identifier"
+        ],
+        "not_learned_columns": [
+            {"column": c.name, "kind": c.kind} for c in schema.columns if c.kind in ("empty", "constant")
+        ],
+        "faker_locale": ctx.config.privacy.faker_locale,
+    }
+
+
+def verdict_table(evaluation: dict[str, Any]) -> pd.DataFrame:
+    """The verdict for display: one row per dimension."""
+    judged = evaluation["verdict"]
+    return pd.DataFrame(
+        [{"check": name, "result": judged[name]["status"], "in plain words": judged[name]["summary"]}
+         for name in ("fidelity", "utility", "privacy", "overall")]
+    )  # fmt: skip
 
 
 # 7 -------------------------------------------------------------------------------------
@@ -390,4 +522,6 @@ def generate_report(ctx: StepContext) -> Path:
         model_metrics=model_metrics(ctx),
         narrative=ctx.path("narrative.md").read_text(encoding="utf-8"),
         run_facts=run_facts,
+        evaluation=read_json(ctx.path("evaluation.json")),
+        k=ctx.config.privacy.k,
     )

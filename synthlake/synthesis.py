@@ -211,25 +211,44 @@ class Synthesizer:
             return str(self._model._device)
         return "cuda" if self.cuda else "cpu"
 
-    def sample(self, num_rows: int) -> pd.DataFrame:
-        """Sample ``num_rows`` synthetic rows with the real table's columns and types."""
+    def sample(self, num_rows: int, *, seed: int | None = None) -> pd.DataFrame:
+        """Sample ``num_rows`` synthetic rows with the real table's columns and types.
+
+        Args:
+            num_rows: rows to sample.
+            seed: another seed for another draw (default: the training seed, so that
+                the same synthesizer always gives the same rows).
+        """
         if self._model is None:
             raise RuntimeError("call fit() before sample()")
-        self._model.set_random_state(self.seed + 1)
+        base = self.seed if seed is None else seed
+        self._model.set_random_state(base + 1)
         raw = self._model.sample(num_rows) if num_rows else pd.DataFrame(columns=self._encoded_columns)
         raw = raw.reset_index(drop=True)
         out: dict[str, pd.Series] = {}
         for position, column in enumerate(self.schema.columns):
             name = column.name
             if name in self._identifiers:
-                out[name] = regenerate(
-                    self._identifiers[name], num_rows, seed=self.seed + 7 * position, locale=self.locale
-                )
+                out[name] = regenerate(self._identifiers[name], num_rows, seed=base + 7 * position, locale=self.locale)
             elif name in self._carried:
-                out[name] = self._carry(name, num_rows, seed=self.seed + 7 * position)
+                out[name] = self._carry(name, num_rows, seed=base + 7 * position)
             else:
                 out[name] = self._decode(name, raw)
         return pd.DataFrame(out)
+
+    def refresh_identifiers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its identifier columns regenerated as one draw (unique ones stay unique).
+
+        Rows put together from several draws (the privacy repair) would otherwise repeat
+        identifiers, since every draw starts its identifiers from the same seed.
+        """
+        frame = frame.reset_index(drop=True).copy()
+        for position, column in enumerate(self.schema.columns):
+            if column.name in self._identifiers:
+                frame[column.name] = regenerate(
+                    self._identifiers[column.name], len(frame), seed=self.seed + 7 * position, locale=self.locale
+                )
+        return frame
 
     def _carry(self, name: str, num_rows: int, *, seed: int) -> pd.Series:
         carried = self._carried[name]

@@ -108,6 +108,43 @@ def test_a_failed_table_does_not_stop_the_others(config):
     assert any("alpha: failed at synthetic_data_generation" in line for line in summary_lines(manifest))
 
 
+def test_a_table_failing_the_privacy_gate_is_quarantined_and_the_run_says_so(config, monkeypatch):
+    from synthlake.synthesis import Synthesizer
+
+    def leaky_sample(self, num_rows, *, seed=None):  # returns training rows, as a memorising model would
+        return self._training.sample(num_rows, replace=True, random_state=0).reset_index(drop=True)
+
+    original_fit = Synthesizer.fit
+
+    def fit(self, frame):
+        self._training = frame.reset_index(drop=True)
+        return original_fit(self, frame)
+
+    monkeypatch.setattr(Synthesizer, "fit", fit)
+    monkeypatch.setattr(Synthesizer, "sample", leaky_sample)
+
+    manifest = Orchestrator(config, "rq", runner=InProcessRunner()).run()
+
+    assert manifest.data["status"] == "quarantined"
+    for name, info in manifest.data["tables"].items():
+        assert info["status"] == "quarantined", name
+        assert info["released"] is False and info["quarantine_reasons"]
+        assert info["evaluation"]["verdict"]["privacy"] == "fail"
+        assert "/Quarantine/" in info["quarantine_path"]
+        assert info["steps"]["generate_reports"]["status"] == "completed"  # the report says why
+    assert any("QUARANTINED" in line for line in summary_lines(manifest))
+
+
+def test_manifest_records_the_verdict_of_a_released_table(config):
+    manifest = Orchestrator(config, "rv", runner=InProcessRunner()).run()
+
+    alpha = manifest.data["tables"]["alpha"]
+    assert alpha["released"] is True
+    assert set(alpha["evaluation"]["verdict"]) == {"fidelity", "utility", "privacy", "overall"}
+    assert 0 <= alpha["evaluation"]["quality_score"] <= 1
+    assert alpha["evaluation"]["dcr_share"] <= alpha["evaluation"]["dcr_threshold"]
+
+
 def test_resume_reruns_only_what_did_not_complete(config):
     Orchestrator(config, "r3", runner=InProcessRunner(fail={("alpha", "05_summary_synthetic_data")})).run()
     runner = InProcessRunner()
