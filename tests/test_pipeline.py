@@ -27,8 +27,8 @@ HYPERPARAMETERS_ANSWER = json.dumps({"epochs": 3, "batch_size": 20, "reason": "s
 NARRATIVE_ANSWER = "## Summary\n\nThe synthetic table is a reasonable copy (model-written)."
 PRODUCTS = [
     "schema.json", "split.json", "import.json", "summary_raw_data.csv", "hyperparameters.json", "synthesis.json",
-    "model/synthesizer.pkl", "summary_synthetic_data.csv", "comparison.json", "prompt.json", "narrative.md",
-    "narrative.json", "report.pdf",
+    "model/synthesizer.pkl", "privacy.json", "release.json", "summary_synthetic_data.csv", "comparison.json",
+    "evaluation.json", "prompt.json", "narrative.md", "narrative.json", "report.pdf",
 ]  # fmt: skip
 
 
