@@ -18,7 +18,7 @@ def test_same_seed_same_split_and_other_seed_differs():
     assert not np.array_equal(first[1], other[1])
 
 
-@pytest.mark.parametrize(("n_rows", "fraction", "expected"), [(100, 0.2, 20), (50, 0.3, 15), (1000, 0.05, 50)])
+@pytest.mark.parametrize(("n_rows", "fraction", "expected"), [(100, 0.2, 20), (50, 0.3, 15), (10_000, 0.05, 500)])
 def test_parts_are_disjoint_cover_all_rows_and_respect_the_fraction(n_rows, fraction, expected):
     train, holdout = split_indices(n_rows, fraction, seed=0)
 
@@ -39,3 +39,8 @@ def test_holdout_never_exceeds_half_of_the_rows():
     train, holdout = split_indices(8, 0.2, seed=0)
 
     assert len(holdout) == 4 and len(train) == 4
+
+
+def test_small_fractions_are_raised_to_a_few_hundred_rows_where_the_table_allows():
+    assert len(split_indices(5_000, 0.01, seed=0)[1]) == 200
+    assert len(split_indices(600, 0.01, seed=0)[1]) == 120  # at most a fifth of the table
