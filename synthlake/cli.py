@@ -48,6 +48,10 @@ def parser() -> argparse.ArgumentParser:
         help="when a table fails the privacy gate, drop rows that copy or hug a training row, redraw and re-check",
     )  # fmt: skip
     p.add_argument("--seed", type=int, help="random seed (same seed and parameters: same synthetic table on CPU)")
+    p.add_argument(
+        "--workers", type=int,
+        help="tables to run at once, each in its own process (default 1; at most the number of cores helps)",
+    )  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="hide progress bars (step progress is still logged)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
@@ -56,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     """The command-line options as a nested parameters mapping."""
     overrides: dict[str, Any] = {}
-    for option in ("source", "destination", "output_dir", "synthetic_dataset_len", "epochs", "batch_size", "seed"):
+    for option in ("source", "destination", "output_dir", "synthetic_dataset_len", "epochs", "batch_size", "seed",
+                   "workers"):  # fmt: skip
         value = getattr(args, option)
         if value is not None:
             overrides[option] = value
@@ -111,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config = build_config(read_parameters_file(args.params), overrides_from(args)).with_absolute_paths()
             run_id = args.run_id or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-        orchestrator = Orchestrator(config, run_id)
+        orchestrator = Orchestrator(config, run_id, workers=args.workers or 0)
         log.info("run %s -> %s", run_id, orchestrator.run_dir)
         manifest = orchestrator.run(resume=bool(args.resume))
     except SynthlakeError as exc:

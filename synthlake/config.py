@@ -81,6 +81,7 @@ class RunConfig(_Strict):
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
     min_rows: int = Field(default=20, ge=2)
     progress: bool = True
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("include")
     @classmethod

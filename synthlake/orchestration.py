@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 STEP_PARAMETERS = {"table", "run_dir"}
 KERNEL = "python3"
+PART = "manifest.part.json"  # a worker's record of its table, merged into manifest.json when it ends
 PACKAGES = ("synthlake", "ctgan", "torch", "pandas", "numpy", "scikit-learn", "deltalake", "papermill",
             "openai", "pydantic", "reportlab", "rdt")  # fmt: skip
 
@@ -149,10 +150,16 @@ class Manifest:
 
     @classmethod
     def load(cls, run_dir: Path) -> Manifest:
+        """Read a run's manifest, with the records of tables whose worker was interrupted."""
         path = run_dir / "manifest.json"
         if not path.exists():
             raise ConfigError(f"'{run_dir}' holds no manifest.json; it is not a synthlake run")
-        return cls(path, read_json(path))
+        manifest = cls(path, read_json(path))
+        for table in manifest.data["tables"]:
+            part = run_dir / table / PART
+            if part.exists():  # written by a worker that never handed its record back
+                manifest.data["tables"][table] = read_json(part)["tables"][table]
+        return manifest
 
     def save(self) -> None:
         write_json(self.path, self.data)
@@ -224,6 +231,8 @@ class Orchestrator:
         run_id: the run folder's name under ``config.output_dir``.
         runner: executes one notebook (papermill by default; tests may pass another).
         notebooks: the folder of source notebooks.
+        workers: tables run at once, each in its own process (papermill changes the
+            working directory, which threads would share) with its own kernels.
     """
 
     def __init__(
@@ -233,11 +242,13 @@ class Orchestrator:
         *,
         runner: Runner = execute_notebook,
         notebooks: Path = NOTEBOOKS,
+        workers: int = 1,
     ):
         self.config = config
         self.run_dir = Path(config.output_dir).resolve() / run_id
         self.runner = runner
         self.notebooks = notebooks
+        self.workers = max(1, workers if workers > 1 else config.workers)
 
     # -- starting -----------------------------------------------------------------------
     def start(self) -> Manifest:
@@ -269,8 +280,11 @@ class Orchestrator:
                 manifest.data["resumed"].append(_now())
             manifest.save()
             tables = list(manifest.data["tables"])
-            for number, table in enumerate(tables, start=1):
-                self._run_table(manifest, table, f"[{number}/{len(tables)} {table}]")
+            if self.workers > 1 and len(tables) > 1:
+                self._run_parallel(manifest, tables)
+            else:
+                for number, table in enumerate(tables, start=1):
+                    self._run_table(manifest, table, f"[{number}/{len(tables)} {table}]")
             statuses = {info["status"] for info in manifest.data["tables"].values()}
             if statuses - {"completed", "quarantined"}:
                 manifest.data["status"] = "failed"
@@ -279,6 +293,37 @@ class Orchestrator:
             manifest.data["finished"] = _now()
             manifest.save()
         return manifest
+
+    # -- tables in parallel ----------------------------------------------------------------
+    def _run_parallel(self, manifest: Manifest, tables: list[str]) -> None:
+        """Run tables in worker processes; merge each table's record as its worker ends."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        workers = min(self.workers, len(tables))
+        log.info("running %d tables on %d workers", len(tables), workers)
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+        level = logging.getLogger("synthlake").getEffectiveLevel()
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(level,)) as pool:
+            futures = {}
+            for number, table in enumerate(tables, start=1):
+                info = manifest.data["tables"][table]
+                if info["status"] != "completed":
+                    info["status"] = "queued"
+                worker = Orchestrator(self.config, self.run_dir.name, runner=self.runner, notebooks=self.notebooks)
+                prefix = f"[{number}/{len(tables)} {table}]"
+                futures[pool.submit(_table_worker, worker, manifest.data, table, prefix)] = table
+            manifest.save()
+            for future in as_completed(futures):
+                table = futures[future]
+                try:
+                    manifest.data["tables"][table] = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its table only
+                    info = manifest.data["tables"][table]
+                    info.update({"status": "failed", "failed_step": "worker", "error": _error_of(exc)})
+                    log.error("[%s] worker process failed: %s", table, type(exc).__name__)
+                (self.run_dir / table / PART).unlink(missing_ok=True)
+                manifest.save()
 
     # -- one table ----------------------------------------------------------------------
     def _run_table(self, manifest: Manifest, table: str, prefix: str) -> None:
@@ -373,6 +418,20 @@ class Orchestrator:
         return all(
             (table_dir / name).exists() and sha256(table_dir / name) == digest for name, digest in products.items()
         )
+
+
+def _init_worker(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("papermill", "rdt", "traitlets", "httpx", "openai", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _table_worker(orchestrator: Orchestrator, data: dict[str, Any], table: str, prefix: str) -> dict[str, Any]:
+    """Run one table in a worker process, recording it in the table's own manifest part."""
+    (orchestrator.run_dir / table / "notebooks").mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(orchestrator.run_dir / table / PART, data)
+    orchestrator._run_table(manifest, table, prefix)
+    return manifest.data["tables"][table]
 
 
 def evaluation_summary(table_dir: Path) -> dict[str, Any]:

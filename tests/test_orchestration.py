@@ -5,6 +5,7 @@ The notebooks themselves are executed for real in test_pipeline.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,45 @@ def test_manifest_records_the_verdict_of_a_released_table(config):
     assert set(alpha["evaluation"]["verdict"]) == {"fidelity", "utility", "privacy", "overall"}
     assert 0 <= alpha["evaluation"]["quality_score"] <= 1
     assert alpha["evaluation"]["dcr_share"] <= alpha["evaluation"]["dcr_threshold"]
+
+
+@pytest.mark.slow
+def test_tables_run_in_worker_processes(config):
+    manifest = Orchestrator(config, "rw", runner=InProcessRunner(), workers=2).run()
+
+    assert manifest.data["status"] == "completed"
+    on_disk = Manifest.load(manifest.path.parent).data
+    for table in ("alpha", "beta"):
+        assert on_disk["tables"][table]["status"] == "completed"
+        assert on_disk["tables"][table]["steps"]["generate_reports"]["status"] == "completed"
+        assert not (manifest.path.parent / table / "manifest.part.json").exists()
+    assert on_disk["tables"]["alpha"]["model_step"] == "decision_tree_regressor"
+
+
+@pytest.mark.slow
+def test_a_failing_table_in_a_worker_does_not_stop_the_other(config):
+    runner = InProcessRunner(fail={("alpha", "02_summary_raw_data")})
+
+    manifest = Orchestrator(config, "rwf", runner=runner, workers=2).run()
+
+    assert manifest.data["tables"]["alpha"]["status"] == "failed"
+    assert manifest.data["tables"]["beta"]["status"] == "completed"
+    assert manifest.data["status"] == "failed"
+
+
+def test_an_interrupted_workers_record_is_merged_on_resume(config):
+    orchestrator = Orchestrator(config, "rp", runner=InProcessRunner())
+    manifest = orchestrator.start()
+    part = json.loads(json.dumps(manifest.data))
+    part["tables"]["beta"]["status"] = "running"
+    part["tables"]["beta"]["steps"]["import_data_to_lakehouse"] = {"status": "completed", "products": {}}
+    (orchestrator.run_dir / "beta").mkdir()
+    (orchestrator.run_dir / "beta" / "manifest.part.json").write_text(json.dumps(part))
+
+    loaded = Manifest.load(orchestrator.run_dir)
+
+    assert loaded.data["tables"]["beta"]["steps"]["import_data_to_lakehouse"]["status"] == "completed"
+    assert loaded.data["tables"]["alpha"]["steps"] == {}
 
 
 def test_resume_reruns_only_what_did_not_complete(config):
