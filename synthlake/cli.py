@@ -40,6 +40,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-dataset-len", type=int, help="synthetic rows to sample per table")
     p.add_argument("--epochs", type=int, help="CTGAN epochs for every table (overrides the proposal)")
     p.add_argument("--batch-size", type=int, help="CTGAN batch size for every table (a multiple of 10)")
+    p.add_argument(
+        "--time-budget-minutes", type=float,
+        help="CTGAN training time per table: epochs are lowered to fit it, from a short timed probe",
+    )  # fmt: skip
     p.add_argument("--hyperparameters", choices=["heuristic", "openai"], help="who proposes epochs and batch size")
     p.add_argument("--narrative", choices=["template", "openai"], help="who writes the narrative")
     p.add_argument("--k", type=int, help="privacy threshold: rare categories and extremes protected below k rows (10)")
@@ -61,7 +65,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     """The command-line options as a nested parameters mapping."""
     overrides: dict[str, Any] = {}
     for option in ("source", "destination", "output_dir", "synthetic_dataset_len", "epochs", "batch_size", "seed",
-                   "workers"):  # fmt: skip
+                   "workers", "time_budget_minutes"):  # fmt: skip
         value = getattr(args, option)
         if value is not None:
             overrides[option] = value

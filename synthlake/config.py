@@ -33,6 +33,7 @@ class TableSettings(_Strict):
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     batch_size: int | None = Field(default=None, ge=10, le=100_000)
     identifier_columns: list[str] | None = None
+    time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
 
 
 class LLMSettings(_Strict):
@@ -72,6 +73,7 @@ class RunConfig(_Strict):
     synthetic_dataset_len: int = Field(default=1000, ge=1)
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     batch_size: int | None = Field(default=None, ge=10, le=100_000)
+    time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
     tables: dict[str, TableSettings] = Field(default_factory=dict)
     hyperparameters: HyperparameterSettings = Field(default_factory=HyperparameterSettings)
     narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
@@ -101,6 +103,8 @@ class RunConfig(_Strict):
             merged.epochs = self.epochs
         if merged.batch_size is None:
             merged.batch_size = self.batch_size
+        if merged.time_budget_minutes is None:
+            merged.time_budget_minutes = self.time_budget_minutes
         return merged
 
     def with_absolute_paths(self, base: str | Path | None = None) -> RunConfig:

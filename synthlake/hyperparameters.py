@@ -155,3 +155,45 @@ def propose(
         }
     )
     return record
+
+
+BUDGET_SHARE = 0.9  # of the budget for CTGAN's fit; the rest for sampling and the privacy check
+
+
+def fit_budget(record: dict[str, Any], *, minutes: float, probed: dict[str, float], n_rows: int) -> dict[str, Any]:
+    """Lower the epochs of ``record`` so that the predicted fit stays within ``minutes``.
+
+    The budget is a ceiling: epochs are never raised. Explicit epochs from the
+    parameters are kept, with a note when they are predicted to overrun.
+
+    Returns:
+        ``record`` with ``epochs`` possibly lowered and a ``time_budget`` entry holding the
+        probe, the prediction and what was done.
+    """
+    from synthlake.synthesis import predict_fit_seconds
+
+    budget = minutes * 60 * BUDGET_SHARE
+    batch = record["batch_size"]
+    steps_per_epoch = max(n_rows // batch, 1)
+    transform = probed["transform_seconds_per_row"] * n_rows
+    affordable = int((budget - transform) // (steps_per_epoch * probed["seconds_per_step"]))
+    wanted = record["epochs"]
+    note = None
+    if record["source"] == "parameters":
+        if affordable < wanted:
+            note = f"explicit epochs {wanted} kept, though about {max(affordable, 0)} fit the budget"
+    elif affordable < wanted:
+        record["epochs"] = max(affordable, MIN_EPOCHS)
+        note = f"epochs lowered from {wanted} to {record['epochs']} to fit {minutes:g} minutes"
+        if affordable < MIN_EPOCHS:
+            note += " (even one epoch is predicted to overrun)"
+        record["adjustments"] = [*record.get("adjustments", []), note]
+    record["time_budget"] = {
+        "minutes": minutes,
+        "probe": probed,
+        "predicted_fit_seconds": round(
+            predict_fit_seconds(probed, n_rows=n_rows, epochs=record["epochs"], batch_size=batch), 1
+        ),
+        "note": note,
+    }
+    return record

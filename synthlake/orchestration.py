@@ -456,6 +456,12 @@ def evaluation_summary(table_dir: Path) -> dict[str, Any]:
             "identical_holdout_share": privacy.get("identical_holdout_share"),
         },
     }
+    synthesis_path = table_dir / "synthesis.json"
+    if synthesis_path.exists():
+        synthesis = read_json(synthesis_path)
+        summary["timing"] = {
+            key: synthesis.get(key) for key in ("epochs", "batch_size", "fit_seconds", "predicted_fit_seconds")
+        }
     if release.get("released") is False:
         summary["quarantine_reasons"] = release.get("reasons") or []
         summary["quarantine_path"] = release.get("delta_path")

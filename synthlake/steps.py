@@ -242,6 +242,15 @@ def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
         epochs=ctx.settings.epochs,
         batch_size=ctx.settings.batch_size,
     )
+    minutes = ctx.settings.time_budget_minutes
+    if minutes is not None:
+        from synthlake.synthesis import configure_threads, probe
+
+        configure_threads(record["batch_size"])
+        real = ctx.real().iloc[train].reset_index(drop=True)
+        probed = probe(schema, real, batch_size=record["batch_size"], seed=ctx.config.seed, k=ctx.config.privacy.k)
+        record = hyperparameters.fit_budget(record, minutes=minutes, probed=probed, n_rows=len(train))
+        log.info("time budget %.1f min for %s: %s", minutes, ctx.table, record["time_budget"])
     write_json(ctx.path("hyperparameters.json"), record)
     return record
 
@@ -336,6 +345,7 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         "synthetic_rows": len(synthetic),
         "model_path": str(model_path.relative_to(ctx.dir)),
         "model_sha256": digest,
+        "predicted_fit_seconds": (chosen.get("time_budget") or {}).get("predicted_fit_seconds"),
         "released": released,
         "delta_path": release["delta_path"],
         "delta_version": version,
@@ -507,6 +517,7 @@ def generate_report(ctx: StepContext) -> Path:
         "holdout_rows": len(holdout),
         "synthetic_rows": synthesis["synthetic_rows"],
         "fit_seconds": synthesis.get("fit_seconds"),
+        "predicted_fit_seconds": synthesis.get("predicted_fit_seconds"),
         "device": synthesis.get("device"),
     }
     return build_report(

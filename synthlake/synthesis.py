@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +373,48 @@ def configure_threads(batch_size: int) -> int:
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1 if batch_size < SMALL_BATCH else max(os.cpu_count() or 1, 1))
     return torch.get_num_threads()
+
+
+PROBE_STEPS = 8  # optimiser steps per probe epoch
+PROBE_EPOCHS = 5  # the longer probe fit; the shorter has one epoch
+
+
+def probe(schema: TableSchema, frame: pd.DataFrame, *, batch_size: int, seed: int = 42, k: int = 1) -> dict[str, float]:
+    """Time two short CTGAN fits on a sample of ``frame`` to predict a full fit's cost.
+
+    The fits differ by ``PROBE_EPOCHS - 1`` epochs on the same sample, so their difference is the
+    training time per optimiser step, and the rest is the per-row cost of encoding and
+    transforming the data.
+
+    Returns:
+        ``seconds_per_step``, ``transform_seconds_per_row``, the sample's rows and the
+        probe's own seconds.
+    """
+    started = time.perf_counter()
+    rows = min(len(frame), max(batch_size * PROBE_STEPS, 1_000))
+    sample = frame.sample(n=rows, random_state=seed) if rows < len(frame) else frame
+    batch = min(batch_size, max(PAC * 2, (rows // PAC) * PAC))  # a multiple of pac (10) is even
+    steps = max(rows // batch, 1)
+    # a first fit pays one-time costs (imports, thread pools): warm up on a few rows
+    Synthesizer(schema, epochs=1, batch_size=PAC * 2, seed=seed, k=k).fit(sample.head(max(PAC * 4, 10)))
+    seconds = {}
+    for epochs in (1, PROBE_EPOCHS):
+        synthesizer = Synthesizer(schema, epochs=epochs, batch_size=batch, seed=seed, k=k)
+        synthesizer.fit(sample)
+        seconds[epochs] = synthesizer.fit_seconds or 0.0
+    # a step's cost grows about linearly with the batch on CPU
+    extra_steps = (PROBE_EPOCHS - 1) * steps
+    per_step = max((seconds[PROBE_EPOCHS] - seconds[1]) / extra_steps, 1e-4) * (batch_size / batch)
+    transform = max(seconds[1] - per_step * steps, 0.0) / rows
+    return {
+        "seconds_per_step": per_step,
+        "transform_seconds_per_row": transform,
+        "probe_rows": rows,
+        "probe_seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def predict_fit_seconds(probed: dict[str, float], *, n_rows: int, epochs: int, batch_size: int) -> float:
+    """The predicted seconds of ``Synthesizer.fit`` on ``n_rows`` rows."""
+    steps_per_epoch = max(n_rows // batch_size, 1)
+    return probed["transform_seconds_per_row"] * n_rows + epochs * steps_per_epoch * probed["seconds_per_step"]

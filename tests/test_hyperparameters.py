@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from synthlake import hyperparameters
 from synthlake.config import LLMSettings
 from synthlake.hyperparameters import MAX_BATCH, MAX_EPOCHS, check, heuristic, propose
 
@@ -97,3 +98,37 @@ def test_openai_without_a_key_falls_back_to_the_heuristic(monkeypatch):
     assert record["fallback_reason"].startswith("ConfigError")
     assert "OPENAI_API_KEY" in record["fallback_reason"]
     assert record["prompt"][1]["content"].endswith("- rows: 500\n- columns: 6")
+
+
+PROBED = {"seconds_per_step": 0.05, "transform_seconds_per_row": 0.0005, "probe_rows": 1000, "probe_seconds": 3.0}
+
+
+def test_time_budget_lowers_epochs_to_fit():
+    record = hyperparameters.propose(provider="heuristic", n_rows=20_000, table_facts={"columns": 5})
+    assert record["epochs"] == 50 and record["batch_size"] == 500  # 40 steps an epoch
+
+    budgeted = hyperparameters.fit_budget(record, minutes=1.0, probed=PROBED, n_rows=20_000)
+
+    # 54 s of budget: 10 s transforming, then 44 s / (40 steps x 0.05 s) = 22 epochs
+    assert budgeted["epochs"] == 22
+    assert budgeted["time_budget"]["predicted_fit_seconds"] == pytest.approx(10 + 22 * 40 * 0.05)
+    assert "lowered from 50 to 22" in budgeted["adjustments"][-1]
+
+
+def test_time_budget_never_raises_epochs_and_keeps_explicit_ones():
+    generous = hyperparameters.propose(provider="heuristic", n_rows=20_000, table_facts={"columns": 5})
+    explicit = hyperparameters.propose(provider="heuristic", n_rows=20_000, table_facts={"columns": 5}, epochs=300)
+
+    assert hyperparameters.fit_budget(generous, minutes=600, probed=PROBED, n_rows=20_000)["epochs"] == 50
+    kept = hyperparameters.fit_budget(explicit, minutes=1.0, probed=PROBED, n_rows=20_000)
+    assert kept["epochs"] == 300
+    assert "explicit epochs 300 kept" in kept["time_budget"]["note"]
+
+
+def test_a_budget_too_small_for_one_epoch_says_so():
+    record = hyperparameters.propose(provider="heuristic", n_rows=20_000, table_facts={"columns": 5})
+
+    budgeted = hyperparameters.fit_budget(record, minutes=0.1, probed=PROBED, n_rows=20_000)
+
+    assert budgeted["epochs"] == 1
+    assert "even one epoch" in budgeted["time_budget"]["note"]

@@ -166,3 +166,30 @@ def test_discrete_whole_numbers_without_gaps_stay_int64() -> None:
 
     assert real["children"].dtype == "int64"
     assert synthetic["children"].dtype == real["children"].dtype
+
+
+@pytest.mark.slow
+def test_probe_measures_steps_and_predicts_a_fit(mixed_frame: pd.DataFrame) -> None:
+    from synthlake.synthesis import predict_fit_seconds, probe
+
+    schema, typed = infer_schema(mixed_frame, "customers")
+
+    probed = probe(schema, typed, batch_size=20, seed=1)
+
+    assert probed["seconds_per_step"] > 0 and probed["transform_seconds_per_row"] >= 0
+    assert probed["probe_rows"] == len(typed)  # fewer rows than a probe sample: all of them
+    longer = predict_fit_seconds(probed, n_rows=1_000, epochs=20, batch_size=20)
+    shorter = predict_fit_seconds(probed, n_rows=1_000, epochs=10, batch_size=20)
+    assert longer == pytest.approx(shorter + 10 * 50 * probed["seconds_per_step"])
+
+
+def test_sampling_with_another_seed_draws_other_rows_and_refresh_keeps_identifiers_unique(
+    mixed_frame: pd.DataFrame,
+) -> None:
+    synthesizer, _ = fitted(mixed_frame)
+
+    first, other = synthesizer.sample(30), synthesizer.sample(30, seed=7)
+    joined = synthesizer.refresh_identifiers(pd.concat([first, first], ignore_index=True))
+
+    assert not first.drop(columns=["customer_id", "email"]).equals(other.drop(columns=["customer_id", "email"]))
+    assert joined["email"].is_unique and joined["customer_id"].is_unique
