@@ -7,8 +7,11 @@ compares the training rows with the holdout, never with an absolute threshold:
 - identical-match share: synthetic rows equal to a training row vs. to a holdout row;
 - DCR share: synthetic rows closer to a training row than to a holdout row, with the
   training rows subsampled to the holdout's size so that 0.5 is ideal (ties count
-  half). Above ``0.5 + 1.96 * sqrt(0.25 / n)`` for ``n`` synthetic rows compared (at
-  most as many as the holdout has rows), the synthesizer has memorised its training rows;
+  half). Above ``0.5 + 1.96 * sqrt(0.25 / n)`` for ``n`` synthetic rows compared, the
+  synthesizer has memorised its training rows. That limit assumes independent rows;
+  when synthetic rows share their nearest real rows, a permutation test (the pool of
+  training sample and holdout relabelled at random, 200 times) gives the share's real
+  spread, and the limit is the larger of the two 97.5th percentiles;
 - NNDR (nearest / second-nearest distance ratio) at the 10th percentile, synthetic
   rows vs. holdout rows, both measured against the training rows: a synthetic row far
   more tied to one training row than real unseen rows are is an outlier copied.
@@ -38,6 +41,9 @@ CHUNK_BYTES = 64 * 2**20  # memory for one block of distances
 SMALL_HOLDOUT = 200  # below this many holdout rows the figures are weak
 NNDR_PERCENTILE = 10
 REPAIR_PERCENTILE = 5
+POOL_NEIGHBOURS = 64  # nearest pooled real rows kept per synthetic row for the permutation test
+PERMUTATIONS = 200
+PERMUTATION_BLOCK = 25
 _MISSING = "<missing>"
 
 
@@ -126,29 +132,58 @@ def _labels(values: pd.Series, kind: str, k: int) -> pd.Series:
     return labels.astype(object)
 
 
-def nearest(queries: np.ndarray, reference: np.ndarray, *, n: int = 1) -> np.ndarray:
-    """Distances from each query row to its ``n`` nearest reference rows, in chunks.
+def neighbours(queries: np.ndarray, reference: np.ndarray, *, n: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to, and positions of, each query row's ``n`` nearest reference rows, in chunks.
 
     Returns:
-        An array of shape ``(len(queries), n)``, sorted along each row.
+        Two arrays of shape ``(len(queries), n)``: distances sorted along each row, and
+        the matching positions in ``reference``.
     """
     if not len(reference):
-        return np.full((len(queries), n), np.inf)
+        return np.full((len(queries), n), np.inf), np.zeros((len(queries), n), dtype=np.int64)
     n = min(n, len(reference))
     ref_sq = np.einsum("ij,ij->i", reference, reference)
     rows = max(1, CHUNK_BYTES // (8 * max(len(reference), 1)))
-    out = np.empty((len(queries), n))
+    distances = np.empty((len(queries), n))
+    positions = np.empty((len(queries), n), dtype=np.int64)
     for start in range(0, len(queries), rows):
         block = queries[start : start + rows]
         squared = np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :] - 2.0 * block @ reference.T
         np.maximum(squared, 0.0, out=squared)
-        if n < squared.shape[1]:
-            part = np.partition(squared, n - 1, axis=1)[:, :n]
-        else:
-            part = squared
-        out[start : start + len(block)] = np.sqrt(np.sort(part, axis=1))
+        part = np.argpartition(squared, n - 1, axis=1)[:, :n] if n < squared.shape[1] else np.argsort(squared, 1)
+        values = np.take_along_axis(squared, part, axis=1)
+        order = np.argsort(values, axis=1, kind="stable")
+        distances[start : start + len(block)] = np.sqrt(np.take_along_axis(values, order, axis=1))
+        positions[start : start + len(block)] = np.take_along_axis(part, order, axis=1)
     # matrix products leave ~1e-7 residue on exact copies; round it away
-    return np.where(out < 1e-6, 0.0, out)
+    return np.where(distances < 1e-6, 0.0, distances), positions
+
+
+def nearest(queries: np.ndarray, reference: np.ndarray, *, n: int = 1) -> np.ndarray:
+    """Distances from each query row to its ``n`` nearest reference rows, sorted along each row."""
+    return neighbours(queries, reference, n=n)[0]
+
+
+def dcr_share(distances: np.ndarray, positions: np.ndarray, is_train: np.ndarray) -> np.ndarray:
+    """The DCR share for one or more labellings of a pooled reference set.
+
+    Args:
+        distances: each synthetic row's nearest pooled rows (sorted), ``(n, K)``.
+        positions: their positions in the pool, ``(n, K)``.
+        is_train: which pooled rows count as training rows, ``(P, pool)`` for ``P``
+            labellings.
+
+    Returns:
+        ``(P,)`` shares of synthetic rows closer to a training row than to a holdout
+        row, ties counting half. A side absent from a row's ``K`` neighbours is at
+        infinity (with ``K`` of 64 and even halves, a chance of 2^-64).
+    """
+    labels = is_train[:, positions]  # (P, n, K)
+    rows = np.arange(distances.shape[0])[None, :]
+    first_train, first_hold = labels.argmax(axis=2), (~labels).argmax(axis=2)
+    d_train = np.where(labels.any(axis=2), distances[rows, first_train], np.inf)
+    d_hold = np.where((~labels).any(axis=2), distances[rows, first_hold], np.inf)
+    return (d_train < d_hold).mean(axis=1) + 0.5 * (d_train == d_hold).mean(axis=1)
 
 
 def _identical(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -202,13 +237,17 @@ class PrivacyReport:
         identical_sub = _identical(x_syn, x_sub)
         identical_hold = _identical(x_syn, x_hold)
 
-        d_sub = nearest(x_syn, x_sub)[:, 0]
-        d_hold = nearest(x_syn, x_hold)[:, 0]
-        closer = float(np.mean(d_sub < d_hold) + 0.5 * np.mean(d_sub == d_hold)) if n else 0.5
-        # with few real reference rows, neighbouring synthetic rows share their nearest
-        # real rows and their outcomes move together: count no more rows than the holdout has
-        n_effective = min(n, n_hold)
-        threshold = dcr_threshold(n_effective)
+        # one pool of the training sample and the holdout; the observed share labels it as
+        # it is, and relabelling it at random gives the share's spread when nothing leaks
+        pool = np.vstack([x_sub, x_hold])
+        distances, positions = neighbours(x_syn, pool, n=min(POOL_NEIGHBOURS, len(pool)))
+        observed = np.r_[np.ones(len(x_sub), bool), np.zeros(len(x_hold), bool)]
+        closer = float(dcr_share(distances, positions, observed[None, :])[0]) if n else 0.5
+        d_sub = np.where(observed[positions], distances, np.inf).min(axis=1) if n else np.zeros(0)
+        d_hold = np.where(~observed[positions], distances, np.inf).min(axis=1) if n else np.zeros(0)
+        permuted = _permutation_quantile(distances, positions, observed, rng) if n else None
+        formula = dcr_threshold(n)
+        threshold = max(formula, permuted or 0.0)
 
         syn_two = nearest(x_syn, x_sub, n=2)
         hold_two = nearest(x_hold, x_sub, n=2)
@@ -224,7 +263,7 @@ class PrivacyReport:
         if closer > threshold:
             reasons.append(
                 f"{closer:.1%} of synthetic rows are closer to a training row than to a holdout row "
-                f"(about 50% is expected; the limit for {n_effective} rows is {threshold:.1%}): the synthesizer "
+                f"(about 50% is expected; the limit for {n} rows is {threshold:.1%}): the synthesizer "
                 "reproduces its training rows"
             )
         if p_sub > p_hold + identical_margin:
@@ -245,7 +284,8 @@ class PrivacyReport:
             "identical_margin": identical_margin,
             "dcr_share": closer,
             "dcr_threshold": threshold,
-            "dcr_effective_n": n_effective,
+            "dcr_threshold_formula": formula,
+            "dcr_threshold_permutation": permuted,
             "dcr_synthetic_to_train_median": _finite_median(d_sub),
             "dcr_synthetic_to_holdout_median": _finite_median(d_hold),
             "nndr_p10_synthetic": _percentile(syn_nndr, NNDR_PERCENTILE),
@@ -267,6 +307,23 @@ class PrivacyReport:
         if self._details is None:
             raise RuntimeError("call generate() first")
         return self._details
+
+
+def _permutation_quantile(
+    distances: np.ndarray, positions: np.ndarray, observed: np.ndarray, rng: np.random.Generator
+) -> float:
+    """The 97.5th percentile of the DCR share when the pool is split at random.
+
+    The formula's limit treats synthetic rows as independent; when neighbouring
+    synthetic rows share their nearest real rows (few real rows, or few distinct
+    values), their outcomes move together and the share spreads wider than it says.
+    """
+    shares = []
+    for start in range(0, PERMUTATIONS, PERMUTATION_BLOCK):
+        block = min(PERMUTATION_BLOCK, PERMUTATIONS - start)
+        labels = np.argsort(rng.random((block, len(observed))), axis=1) < observed.sum()
+        shares.append(dcr_share(distances, positions, labels))
+    return float(np.quantile(np.concatenate(shares), 0.975))
 
 
 def _nndr(two: np.ndarray) -> np.ndarray:

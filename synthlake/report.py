@@ -1156,12 +1156,14 @@ def _privacy_section(evaluation: dict | None, redact: _Redactor) -> list[Flowabl
         ("identical_train_sample_share", "… to a row of the same-size training sample"),
         ("identical_holdout_share", "… to a holdout row"),
         ("dcr_share", "DCR share"),
-        ("dcr_threshold", "DCR limit (0.5 + 1.96·√(0.25/n))"),
+        ("dcr_threshold_formula", "DCR limit for independent rows (0.5 + 1.96·√(0.25/n))"),
+        ("dcr_threshold_permutation", "DCR limit from 200 random relabellings (97.5th percentile)"),
+        ("dcr_threshold", "DCR limit applied (the larger)"),
         ("nndr_p10_synthetic", "NNDR 10th percentile, synthetic"),
         ("nndr_p10_holdout", "NNDR 10th percentile, holdout"),
     ):
         value = privacy.get(key)
-        rows.append((label, _share(value) if "share" in key else _score_text(value)))
+        rows.append((label, _share(value) if key.endswith("share") else _score_text(value)))
     out.append(_table(rows, [0.5, 0.2], right=[1]))
     for reason in privacy.get("reasons") or []:
         out.append(_bullet(redact(reason)))

@@ -90,11 +90,36 @@ def test_ties_count_half():
     assert details["passed"]
 
 
-def test_effective_rows_never_exceed_the_holdout(split):
+def test_limit_is_the_larger_of_the_formula_and_the_permutation_test(split):
     details = _check(split, _people(1_000, seed=6))
 
-    assert details["dcr_effective_n"] == 400
-    assert details["dcr_threshold"] == pytest.approx(dcr_threshold(400))
+    assert details["dcr_threshold_formula"] == pytest.approx(dcr_threshold(1_000))
+    assert details["dcr_threshold"] == max(details["dcr_threshold_formula"], details["dcr_threshold_permutation"])
+    assert 0.5 < details["dcr_threshold_permutation"] < 0.6
+
+
+def test_few_real_rows_widen_the_limit():
+    # 1,000 synthetic rows against 24 real reference rows: their outcomes move together
+    real = _people(120, seed=12)
+    schema, _ = infer_schema(real, "t")
+
+    details = PrivacyReport().generate(real.iloc[:96], real.iloc[96:], _people(1_000, 13), schema).get_details()
+
+    assert details["dcr_threshold_permutation"] > details["dcr_threshold_formula"] + 0.05
+    assert details["passed"]
+
+
+def test_shares_under_relabelling_match_the_direct_computation():
+    rng = np.random.default_rng(0)
+    queries, pool = rng.normal(size=(40, 3)), rng.normal(size=(30, 3))
+    labels = rng.random((5, 30)) < 0.5
+    distances, positions = privacy.neighbours(queries, pool, n=30)
+
+    shares = privacy.dcr_share(distances, positions, labels)
+
+    for share, label in zip(shares, labels, strict=True):
+        d_train, d_hold = nearest(queries, pool[label])[:, 0], nearest(queries, pool[~label])[:, 0]
+        assert share == pytest.approx(np.mean(d_train < d_hold) + 0.5 * np.mean(d_train == d_hold))
 
 
 def test_compared_rows_are_capped(split):
