@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,30 +219,54 @@ class Lakehouse:
     def exists(self, name: str) -> bool:
         return _is_delta_folder(self.table_path(name))
 
-    def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Read a Delta table into pandas.
+    def read(self, name: str, columns: list[str] | None = None, *, max_rows: int | None = None) -> pd.DataFrame:
+        """Read a Delta table into pandas (its first ``max_rows`` rows, when given).
 
         Raises:
             SourceError: the table is not in the lakehouse.
         """
         try:
-            return DeltaTable(str(self.table_path(name))).to_pandas(columns=columns)
+            table = DeltaTable(str(self.table_path(name)))
         except TableNotFoundError:
             raise SourceError(
                 f"Table '{name}' is not in the lakehouse at '{self.root}'; run the import step first"
             ) from None
+        if max_rows is None:
+            return table.to_pandas(columns=columns)
+        return table.to_pyarrow_dataset().head(max_rows, columns=columns).to_pandas()
+
+    def count(self, name: str) -> int:
+        """The table's row count, from the Delta log's file statistics where it has them."""
+        return DeltaTable(str(self.table_path(name))).to_pyarrow_dataset().count_rows()
 
     def version(self, name: str) -> int:
         return DeltaTable(str(self.table_path(name))).version()
 
     def write(self, name: str, frame: pd.DataFrame) -> int:
-        """Write ``frame`` as table ``name`` and return the new Delta version.
+        """Write ``frame`` as table ``name`` and return the new Delta version (see :meth:`write_frames`)."""
+        return self.write_frames(name, iter([frame]))
 
-        An existing table gets a new overwrite commit (its history stays, as in
-        Fabric); a new table is written to a temporary folder and renamed into
-        place, so a crash never leaves a half-written table that looks complete.
+    def write_frames(self, name: str, frames: Iterator[pd.DataFrame]) -> int:
+        """Write the frames, in order, as table ``name`` in one commit; return the new Delta version.
+
+        The frames are streamed to Delta one at a time, so a table larger than memory
+        can be written from a generator. Every frame is cast to the first one's schema.
+        An existing table gets a new overwrite commit (its history stays, as in Fabric);
+        a new table is written to a temporary folder and renamed into place, so a crash
+        never leaves a half-written table that looks complete.
         """
-        data = _to_arrow(frame)
+        first = _to_arrow(next(frames))
+        schema = first.schema
+        counted = [first.num_rows]
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            yield from first.to_batches()
+            for frame in frames:
+                table = _to_arrow(frame).select(schema.names).cast(schema, safe=False)
+                counted.append(table.num_rows)
+                yield from table.to_batches()
+
+        data = pa.RecordBatchReader.from_batches(schema, batches())
         target = self.table_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         if self.exists(name):
@@ -257,7 +282,7 @@ class Lakehouse:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
         version = self.version(name)
-        log.info("wrote Delta table %s (version %d, %d rows)", name, version, len(frame))
+        log.info("wrote Delta table %s (version %d, %d rows)", name, version, sum(counted))
         return version
 
 

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 RUN_PARAMETERS = "run_parameters.json"
 SYNTHETIC_SUFFIX = "_synthetic"
 QUARANTINE = "Quarantine"
+SYNTHETIC_READ_ROWS = 200_000  # synthetic rows read back by the steps after sampling
 
 
 def guarded(step: str):
@@ -151,11 +152,15 @@ class StepContext:
         path = self.path("release.json")
         return not path.exists() or bool(read_json(path)["released"])
 
-    def synthetic(self) -> pd.DataFrame:
-        """The synthetic table, from ``Tables`` or, when it failed the privacy gate, ``Quarantine``."""
-        if self.released:
-            return self.lakehouse.read(self.synthetic_table)
-        return Lakehouse(self.config.destination, area=QUARANTINE).read(self.synthetic_table)
+    def synthetic(self, max_rows: int | None = SYNTHETIC_READ_ROWS) -> pd.DataFrame:
+        """The synthetic table, from ``Tables`` or, when it failed the privacy gate, ``Quarantine``.
+
+        At most its first ``max_rows`` rows: synthetic rows are drawn independently, so
+        they are a random sample of the table, and statistics, the model check and the
+        report need no more, however many rows were sampled.
+        """
+        area = self.lakehouse if self.released else Lakehouse(self.config.destination, area=QUARANTINE)
+        return area.read(self.synthetic_table, max_rows=max_rows)
 
 
 # 1 -------------------------------------------------------------------------------------
@@ -292,8 +297,8 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
     synthesizer.fit(real_train)
     started = time.perf_counter()
     rows = int(ctx.settings.synthetic_dataset_len)
-    synthetic = synthesizer.sample(rows)
-    sample_seconds = time.perf_counter() - started
+    stream = synthesizer.sample_batches(rows)
+    synthetic = next(stream)  # the first frame (all rows, unless the table is larger than a frame)
     model_path = ctx.path("model/synthesizer.pkl")
     digest = synthesizer.save(model_path)
 
@@ -301,33 +306,56 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         report = PrivacyReport().generate(real_train, real_holdout, frame, schema, k=k, seed=ctx.config.seed)
         return report.get_details()
 
+    def repaired(frame: pd.DataFrame, round_: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """``frame`` without the rows that copy or hug a training row, topped up with new draws."""
+        keep, figures = repair_mask(real_train, real_holdout, frame, schema, k=k)
+        dropped = int((~keep).sum())
+        if dropped:
+            fresh = synthesizer.sample(dropped * 2, seed=ctx.config.seed + 1000 * round_ + len(frame))
+            fresh_keep, _ = repair_mask(real_train, real_holdout, fresh, schema, k=k)
+            frame = pd.concat([frame[keep], fresh[fresh_keep]], ignore_index=True).head(len(frame))
+        return frame, {**figures, "dropped": dropped}
+
+    # the rows are drawn independently, so the first frame stands for the whole table
     privacy = check(synthetic)
     repairs: list[dict[str, Any]] = []
     if not privacy["passed"] and ctx.config.privacy.repair:
         for round_ in range(1, REPAIR_ROUNDS + 1):
-            keep, figures = repair_mask(real_train, real_holdout, synthetic, schema, k=k)
-            dropped = int((~keep).sum())
-            repairs.append({"round": round_, **figures, "dropped": dropped})
-            log.info("privacy repair round %d for %s: %d of %d rows dropped", round_, ctx.table, dropped, rows)
-            if not dropped:
+            synthetic, figures = repaired(synthetic, round_)
+            repairs.append({"round": round_, **figures})
+            log.info("privacy repair round %d for %s: %d rows dropped", round_, ctx.table, figures["dropped"])
+            if not figures["dropped"]:
                 break
-            fresh = synthesizer.sample(dropped * 2, seed=ctx.config.seed + 1000 * round_)
-            fresh_keep, _ = repair_mask(real_train, real_holdout, fresh, schema, k=k)
-            synthetic = pd.concat([synthetic[keep], fresh[fresh_keep]], ignore_index=True).head(rows)
-        synthetic = synthesizer.refresh_identifiers(synthetic)
+        if rows > len(synthetic):  # one frame of several: numbered identifiers stay unique across frames
+            synthetic = synthesizer.number_identifiers(synthetic, 0)
+        else:
+            synthetic = synthesizer.refresh_identifiers(synthetic)
         privacy = check(synthetic)
     write_json(ctx.path("privacy.json"), {**privacy, "repair": repairs or None})
 
     released = bool(privacy["passed"])
     lakehouse = ctx.lakehouse if released else Lakehouse(ctx.config.destination, area=QUARANTINE)
-    version = lakehouse.write(ctx.synthetic_table, synthetic)
+    written = [len(synthetic)]
+
+    def frames():
+        yield synthetic
+        for number, frame in enumerate(stream, start=1):
+            if repairs:  # a repaired table is repaired in every frame
+                frame, _ = repaired(frame.reset_index(drop=True), REPAIR_ROUNDS + number)
+                frame = synthesizer.number_identifiers(frame, sum(written))
+            written.append(len(frame))
+            log.info("sampled %s of %s synthetic rows for %s", f"{sum(written):,}", f"{rows:,}", ctx.table)
+            yield frame
+
+    version = lakehouse.write_frames(ctx.synthetic_table, frames())
+    sample_seconds = time.perf_counter() - started
     release = {
         "released": released,
         "area": lakehouse.area,
         "delta_path": str(lakehouse.table_path(ctx.synthetic_table)),
         "reasons": privacy["reasons"],
         "repaired": bool(repairs),
-        "rows": len(synthetic),
+        "rows": sum(written),
     }
     write_json(ctx.path("release.json"), release)
     if not released:
@@ -342,7 +370,7 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         **synthesizer.get_parameters(),
         "torch_threads": threads,
         "sample_seconds": round(sample_seconds, 3),
-        "synthetic_rows": len(synthetic),
+        "synthetic_rows": sum(written),
         "model_path": str(model_path.relative_to(ctx.dir)),
         "model_sha256": digest,
         "predicted_fit_seconds": (chosen.get("time_budget") or {}).get("predicted_fit_seconds"),

@@ -21,6 +21,7 @@ import os
 import pickle
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ MISSING = "<missing>"
 NULL_FLAG = "__isnull__"
 DEFAULT_EPOCHS = 300
 DEFAULT_BATCH_SIZE = 500
+BATCH_ROWS = 100_000  # synthetic rows sampled, checked and written at a time
 
 
 def seed_everything(seed: int) -> None:
@@ -236,6 +238,39 @@ class Synthesizer:
             else:
                 out[name] = self._decode(name, raw)
         return pd.DataFrame(out)
+
+    def sample_batches(self, num_rows: int, *, batch_rows: int | None = None) -> Iterator[pd.DataFrame]:
+        """Sample ``num_rows`` rows as a stream of frames of at most ``batch_rows`` rows.
+
+        The first frame is ``sample(min(num_rows, batch_rows))``, so a table that fits in
+        one frame is the same table :meth:`sample` gives. Later frames use seeds of their
+        own; in a table of several frames, unique identifiers carry their row number so
+        that they stay unique across frames without holding every value in memory.
+        """
+        batch_rows = batch_rows or BATCH_ROWS
+        for number, start in enumerate(range(0, num_rows, batch_rows)):
+            rows = min(batch_rows, num_rows - start)
+            frame = self.sample(rows) if number == 0 else self.sample(rows, seed=self.seed + 7_919 * number)
+            if num_rows > batch_rows:
+                frame = self.number_identifiers(frame, start)
+            yield frame
+
+    def number_identifiers(self, frame: pd.DataFrame, start: int) -> pd.DataFrame:
+        """``frame`` with row numbers from ``start`` in its unique identifiers (unique across frames)."""
+        for name, spec in self._identifiers.items():
+            if not spec.unique:
+                continue
+            numbers = pd.Series(np.arange(start, start + len(frame)), index=frame.index).astype(str)
+            values = frame[name]
+            if spec.format == "integer":
+                low = 10 ** (spec.integer_digits - 1) if spec.integer_digits > 1 else 1
+                frame[name] = (low + numbers.astype("int64")).astype("Int64").where(values.notna())
+            elif spec.format == "email":
+                local_domain = values.astype(str).str.split("@", n=1, expand=True)
+                frame[name] = (local_domain[0] + "." + numbers + "@" + local_domain[1]).where(values.notna())
+            else:
+                frame[name] = (values.astype(str) + "-" + numbers).where(values.notna())
+        return frame
 
     def refresh_identifiers(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with its identifier columns regenerated as one draw (unique ones stay unique).

@@ -24,17 +24,19 @@ def _table(n: int = 600) -> pd.DataFrame:
             "y": (0.5 * x + rng.normal(0, 3, n)).round(2),
             "group": rng.choice(["a", "b", "c", "d"], n),
             "count": rng.integers(0, 500, n),
+            "member_code": [f"M-{i:06d}" for i in range(n)],
         }
     )
 
 
-def _prepared(tmp_path: Path, **privacy) -> steps.StepContext:
+def _prepared(tmp_path: Path, seed: int = 42, **privacy) -> steps.StepContext:
     """A context whose table is imported and whose hyperparameters are chosen (1 epoch)."""
     source = tmp_path / "t.csv"
     _table().to_csv(source, index=False)
     config = build_config(
         {"source": str(source), "destination": str(tmp_path / "lake"), "output_dir": str(tmp_path / "runs"),
-         "epochs": 1, "batch_size": 100, "synthetic_dataset_len": 300, "progress": False, "privacy": privacy}
+         "epochs": 1, "batch_size": 100, "synthetic_dataset_len": 300, "progress": False, "privacy": privacy,
+         "seed": seed}
     )  # fmt: skip
     run_dir = tmp_path / "runs" / "r"
     run_dir.mkdir(parents=True)
@@ -129,3 +131,19 @@ def test_ctgan_is_released(tmp_path):
     assert record["released"] is True, read_json(ctx.path("privacy.json"))["reasons"]
     assert Lakehouse(ctx.config.destination).exists("t_synthetic")
     assert not Lakehouse(ctx.config.destination, area="Quarantine").exists("t_synthetic")
+
+
+@pytest.mark.slow
+def test_large_tables_are_sampled_checked_and_written_in_frames(tmp_path, monkeypatch):
+    from synthlake import synthesis
+
+    monkeypatch.setattr(synthesis, "BATCH_ROWS", 140)  # 300 rows: frames of 140, 140 and 20
+    ctx = _prepared(tmp_path, seed=3)
+
+    record = steps.generate_synthetic(ctx)
+
+    table = Lakehouse(ctx.config.destination).read("t_synthetic")
+    assert record["synthetic_rows"] == 300 and len(table) == 300
+    assert table["member_code"].is_unique  # unique identifiers stay unique across frames
+    assert read_json(ctx.path("privacy.json"))["n_compared"] == 140  # the first frame stands for the table
+    assert len(ctx.synthetic(max_rows=50)) == 50
