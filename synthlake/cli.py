@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("papermill", "rdt", "traitlets", "httpx", "openai", "matplotlib"):
+    for noisy in ("papermill", "rdt", "httpx", "openai", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)  # kernel clients' teardown chatter
     log = logging.getLogger("synthlake")
     try:
         if args.resume:

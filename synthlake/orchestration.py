@@ -194,8 +194,10 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], cwd
                 request_save_on_cell_execute=True,
             )
         finally:
+            # the notebook is saved; a polite shutdown request races ipykernel's own
+            # teardown and prints ZMQ errors, so the finished kernel is simply stopped
             if kernel.has_kernel:
-                kernel.shutdown_kernel(now=False)
+                kernel.shutdown_kernel(now=True)
 
 
 def check_notebook_parameters(source: Path, parameters: dict[str, Any]) -> None:
@@ -422,8 +424,9 @@ class Orchestrator:
 
 def _init_worker(level: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("papermill", "rdt", "traitlets", "httpx", "openai", "matplotlib"):
+    for noisy in ("papermill", "rdt", "httpx", "openai", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)  # kernel clients' teardown chatter
 
 
 def _table_worker(orchestrator: Orchestrator, data: dict[str, Any], table: str, prefix: str) -> dict[str, Any]:
