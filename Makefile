@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # CUDA build. Override for another machine, e.g. make setup TORCH="torch==2.13.0 --index-url <CPU wheel index>"
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test lint format clean poppler
+.PHONY: setup demo test lint format clean poppler bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,20 @@ format: setup
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache
+
+# make bench: synthlake vs SDV's CTGANSynthesizer vs raw ctgan on real public tables (about 75 min
+# on 2 cores; make bench BENCH_ARGS=--quick for a few minutes). SDV and the datasets go into their
+# own venv, benchmarks/.venv, so they never enter the package's dependencies.
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
