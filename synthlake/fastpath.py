@@ -19,8 +19,9 @@ optimiser settings. What changes is the work around the network:
   uniforms, which is several times cheaper than ``Tensor.exponential_`` on a CPU;
 - the mixtures are fitted with one BLAS thread (their arrays have one column);
 - optionally, training stops early when a cheap fidelity score of a small synthetic
-  sample stops improving, and the best generator seen is kept (``epochs`` is then the
-  most epochs that are trained).
+  sample (column shapes and pair trends, as SDMetrics' quality report weighs them)
+  stops improving, and the best generator seen is kept (``epochs`` is then the most
+  epochs that are trained).
 """
 
 from __future__ import annotations
@@ -332,6 +333,56 @@ def column_shapes_score(real: pd.DataFrame, synthetic: pd.DataFrame, discrete_co
     return float(np.mean(scores)) if scores else 0.0
 
 
+PAIR_BINS = 10  # quantile bins of a continuous column in the pair-trends score
+MAX_PAIR_COLUMNS = 30  # columns whose pairs are scored (the first ones; 435 pairs at most)
+
+
+def _codes(real: pd.Series, synthetic: pd.Series, discrete: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both columns as small integer codes: labels for discrete, real-quantile bins otherwise."""
+    if discrete:
+        labels = pd.Index(real.astype(str).unique())
+        real_codes = labels.get_indexer(real.astype(str))
+        syn_codes = labels.get_indexer(synthetic.astype(str))
+        syn_codes[syn_codes < 0] = len(labels)  # a label the reference lacks: its own code
+        return real_codes, syn_codes, len(labels) + 1
+    a = pd.to_numeric(real, errors="coerce").to_numpy(dtype=float)
+    b = pd.to_numeric(synthetic, errors="coerce").to_numpy(dtype=float)
+    edges = np.unique(np.nanquantile(a, np.linspace(0, 1, PAIR_BINS + 1)[1:-1])) if np.isfinite(a).any() else []
+    return np.searchsorted(edges, a), np.searchsorted(edges, b), len(edges) + 1
+
+
+def pair_trends_score(real: pd.DataFrame, synthetic: pd.DataFrame, discrete_columns: Sequence) -> float:
+    """Mean similarity of every pair of columns' joint distribution, from 0 to 1.
+
+    Each column becomes codes (continuous ones in ten quantile bins of the real column),
+    and each pair scores ``1 - total variation distance`` of the two joint frequency
+    tables: SDMetrics' contingency similarity, applied to every pair, so that the score
+    sees whether columns move together and not only whether each looks right.
+
+    Returns:
+        The mean over pairs (1.0 for a table of one column).
+    """
+    discrete = set(discrete_columns)
+    names = list(real.columns)[:MAX_PAIR_COLUMNS]
+    coded = {name: _codes(real[name], synthetic[name], name in discrete) for name in names}
+    scores = []
+    for i, first in enumerate(names):
+        a_real, a_syn, a_width = coded[first]
+        for second in names[i + 1 :]:
+            b_real, b_syn, b_width = coded[second]
+            size = a_width * b_width
+            joint_real = np.bincount(a_real * b_width + b_real, minlength=size) / len(a_real)
+            joint_syn = np.bincount(a_syn * b_width + b_syn, minlength=size) / max(len(a_syn), 1)
+            scores.append(1.0 - 0.5 * float(np.abs(joint_real - joint_syn).sum()))
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def validation_score(real: pd.DataFrame, synthetic: pd.DataFrame, discrete_columns: Sequence) -> float:
+    """Early stopping's fidelity score: the mean of column shapes and pair trends, as SDMetrics' quality."""
+    shapes = column_shapes_score(real, synthetic, discrete_columns)
+    return 0.5 * (shapes + pair_trends_score(real, synthetic, discrete_columns))
+
+
 def validation_reference(train_data: pd.DataFrame | np.ndarray, rows: int) -> pd.DataFrame:
     """The real rows early stopping compares synthetic samples with: a fixed, seeded subset.
 
@@ -366,6 +417,8 @@ class FastCTGAN(CTGAN):
         patience: checks without improvement before training stops.
         validation_rows: real rows held as reference, and synthetic rows drawn, per check.
         min_delta: the least score gain that counts as an improvement.
+        min_epochs: epochs trained before the first check: CTGAN's fidelity swings
+            widely early on, and an early lucky check would otherwise be kept as the best.
         **kwargs: ``ctgan.CTGAN``'s keyword arguments (``epochs``, ``batch_size``,
             ``pac``, ...).
     """
@@ -379,6 +432,7 @@ class FastCTGAN(CTGAN):
         patience: int = 3,
         validation_rows: int = 2_000,
         min_delta: float = 0.0,
+        min_epochs: int = 0,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -390,6 +444,7 @@ class FastCTGAN(CTGAN):
         self._patience = patience
         self._validation_rows = validation_rows
         self._min_delta = min_delta
+        self._min_epochs = min_epochs
         self._layout: _SpanLayout | None = None
         self.validation_scores: pd.DataFrame | None = None
         self.best_epoch: int | None = None
@@ -474,14 +529,20 @@ class FastCTGAN(CTGAN):
         cond_dim = self._data_sampler.dim_cond_vec()
         self._generator = Generator(self._embedding_dim + cond_dim, self._generator_dim, data_dim).to(self._device)
         discriminator = Discriminator(data_dim + cond_dim, self._discriminator_dim, pac=self.pac).to(self._device)
+        # foreach: one multi-tensor update instead of a Python loop over the parameters
         optimizer_g = optim.Adam(
-            self._generator.parameters(), lr=self._generator_lr, betas=(0.5, 0.9), weight_decay=self._generator_decay
+            self._generator.parameters(),
+            lr=self._generator_lr,
+            betas=(0.5, 0.9),
+            weight_decay=self._generator_decay,
+            foreach=True,
         )
         optimizer_d = optim.Adam(
             discriminator.parameters(),
             lr=self._discriminator_lr,
             betas=(0.5, 0.9),
             weight_decay=self._discriminator_decay,
+            foreach=True,
         )
         mean = torch.zeros(self._batch_size, self._embedding_dim, device=self._device)
         std = mean + 1
@@ -565,7 +626,8 @@ class FastCTGAN(CTGAN):
                 epoch_iterator.set_description(f"Gen. ({generator_loss:.2f}) | Discrim. ({discriminator_loss:.2f})")
 
             last = epoch + 1 == epochs
-            if reference is not None and ((epoch + 1) % self._validation_every == 0 or last):
+            checked = (epoch + 1) % self._validation_every == 0 or last
+            if reference is not None and epoch + 1 >= self._min_epochs and checked:
                 score = self._validation_score(reference, discrete)
                 scores.append({"Epoch": epoch, "Score": score})
                 if score > best_score + self._min_delta:
@@ -601,7 +663,7 @@ class FastCTGAN(CTGAN):
         if not isinstance(synthetic, pd.DataFrame):
             synthetic = pd.DataFrame(synthetic)
         synthetic.columns = reference.columns
-        return column_shapes_score(reference, synthetic, discrete)
+        return validation_score(reference, synthetic, discrete)
 
     def _draw(self, n: int) -> pd.DataFrame | np.ndarray:
         """``n`` synthetic rows as ``sample`` makes them, without its random-state wrapper."""

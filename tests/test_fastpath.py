@@ -19,6 +19,7 @@ from synthlake.fastpath import (
     _gumbel_softmax,
     column_shapes_score,
     fit_transformer,
+    pair_trends_score,
     validation_reference,
 )
 
@@ -265,6 +266,23 @@ def test_column_shapes_score_ranges_from_disjoint_to_identical(frame):
     assert column_shapes_score(frame, shifted, DISCRETE) < 0.6
 
 
+def test_pair_trends_score_sees_broken_relations_that_shapes_miss(frame):
+    # every column shuffled on its own: the same shapes, the ties between columns gone
+    rng = np.random.default_rng(0)
+    shuffled = pd.DataFrame({name: rng.permutation(frame[name].to_numpy()) for name in frame.columns})
+
+    assert pair_trends_score(frame, frame, DISCRETE) == pytest.approx(1.0)
+    assert column_shapes_score(frame, shuffled, DISCRETE) == pytest.approx(1.0)
+    assert pair_trends_score(frame, shuffled, DISCRETE) < 0.9
+
+
 def test_rejects_nonsense_early_stopping_settings():
     with pytest.raises(ValueError, match="patience"):
         FastCTGAN(patience=0)
+
+
+def test_no_check_before_the_least_epochs(frame):
+    model = _fit(frame, seed=3, epochs=6, early_stopping=True, validation_every=1, patience=1, min_epochs=4)
+
+    assert model.validation_scores["Epoch"].min() == 3  # epochs count from 0: the 4th epoch
+    assert model.best_epoch >= 3
