@@ -44,6 +44,14 @@ def parser() -> argparse.ArgumentParser:
         "--time-budget-minutes", type=float,
         help="CTGAN training time per table: epochs are lowered to fit it, from a short timed probe",
     )  # fmt: skip
+    p.add_argument(
+        "--synthesizer", choices=["ctgan", "tvae", "gaussian_copula"],
+        help="the model for every table (default ctgan; gaussian_copula trains in seconds)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-early-stopping", action="store_true",
+        help="train CTGAN for every epoch instead of stopping once a fidelity check stops improving",
+    )  # fmt: skip
     p.add_argument("--hyperparameters", choices=["heuristic", "openai"], help="who proposes epochs and batch size")
     p.add_argument("--narrative", choices=["template", "openai"], help="who writes the narrative")
     p.add_argument("--k", type=int, help="privacy threshold: rare categories and extremes protected below k rows (10)")
@@ -65,7 +73,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     """The command-line options as a nested parameters mapping."""
     overrides: dict[str, Any] = {}
     for option in ("source", "destination", "output_dir", "synthetic_dataset_len", "epochs", "batch_size", "seed",
-                   "workers", "time_budget_minutes"):  # fmt: skip
+                   "workers", "time_budget_minutes", "synthesizer"):  # fmt: skip
         value = getattr(args, option)
         if value is not None:
             overrides[option] = value
@@ -75,6 +83,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         overrides["hyperparameters"] = {"provider": args.hyperparameters}
     if args.narrative:
         overrides["narrative"] = {"provider": args.narrative}
+    if args.no_early_stopping:
+        overrides["early_stopping"] = False
     if args.no_progress:
         overrides["progress"] = False
     if args.k is not None:

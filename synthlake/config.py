@@ -25,6 +25,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+Engine = Literal["ctgan", "tvae", "gaussian_copula"]
+
+
 class TableSettings(_Strict):
     """Settings for one table; each one overrides the run-wide default."""
 
@@ -34,6 +37,8 @@ class TableSettings(_Strict):
     batch_size: int | None = Field(default=None, ge=10, le=100_000)
     identifier_columns: list[str] | None = None
     time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
+    synthesizer: Engine | None = None
+    early_stopping: bool | None = None
 
 
 class LLMSettings(_Strict):
@@ -74,6 +79,8 @@ class RunConfig(_Strict):
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     batch_size: int | None = Field(default=None, ge=10, le=100_000)
     time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
+    synthesizer: Engine = "ctgan"
+    early_stopping: bool = True
     tables: dict[str, TableSettings] = Field(default_factory=dict)
     hyperparameters: HyperparameterSettings = Field(default_factory=HyperparameterSettings)
     narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
@@ -105,6 +112,10 @@ class RunConfig(_Strict):
             merged.batch_size = self.batch_size
         if merged.time_budget_minutes is None:
             merged.time_budget_minutes = self.time_budget_minutes
+        if merged.synthesizer is None:
+            merged.synthesizer = self.synthesizer
+        if merged.early_stopping is None:
+            merged.early_stopping = self.early_stopping
         return merged
 
     def with_absolute_paths(self, base: str | Path | None = None) -> RunConfig:

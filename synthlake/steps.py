@@ -253,7 +253,10 @@ def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
 
         configure_threads(record["batch_size"])
         real = ctx.real().iloc[train].reset_index(drop=True)
-        probed = probe(schema, real, batch_size=record["batch_size"], seed=ctx.config.seed, k=ctx.config.privacy.k)
+        probed = probe(
+            schema, real, batch_size=record["batch_size"], seed=ctx.config.seed, k=ctx.config.privacy.k,
+            engine=ctx.settings.synthesizer,
+        )  # fmt: skip
         record = hyperparameters.fit_budget(record, minutes=minutes, probed=probed, n_rows=len(train))
         log.info("time budget %.1f min for %s: %s", minutes, ctx.table, record["time_budget"])
     write_json(ctx.path("hyperparameters.json"), record)
@@ -262,6 +265,17 @@ def choose_hyperparameters(ctx: StepContext) -> dict[str, Any]:
 
 # 4 -------------------------------------------------------------------------------------
 REPAIR_ROUNDS = 3
+
+
+def _epochs_trained(synthesis: dict[str, Any]) -> str:
+    """How many epochs the model trained, in words (early stopping, or none for a copula)."""
+    if synthesis.get("synthesizer") == "gaussian_copula":
+        return "none (a Gaussian copula is fitted, not trained)"
+    trained, most = synthesis.get("epochs_trained"), synthesis.get("epochs")
+    if trained is None or trained == most:
+        return f"{most}"
+    best = synthesis.get("best_epoch")
+    return f"{trained} of {most} (early stop; best fidelity check at epoch {best + 1 if best is not None else '?'})"
 
 
 @guarded("synthetic_data_generation")
@@ -293,6 +307,8 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         verbose=ctx.config.progress,
         k=k,
         locale=ctx.config.privacy.faker_locale,
+        engine=ctx.settings.synthesizer,
+        early_stopping=ctx.settings.early_stopping,
     )
     synthesizer.fit(real_train)
     started = time.perf_counter()
@@ -544,6 +560,8 @@ def generate_report(ctx: StepContext) -> Path:
         "training_rows": len(train),
         "holdout_rows": len(holdout),
         "synthetic_rows": synthesis["synthetic_rows"],
+        "synthesizer": synthesis.get("synthesizer", "ctgan"),
+        "epochs_trained": _epochs_trained(synthesis),
         "fit_seconds": synthesis.get("fit_seconds"),
         "predicted_fit_seconds": synthesis.get("predicted_fit_seconds"),
         "device": synthesis.get("device"),

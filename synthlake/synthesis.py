@@ -1,7 +1,11 @@
 """The synthesizer: CTGAN (the ``ctgan`` package) with synthlake's column handling.
 
 Shaped like SDV's synthesizers (``fit``, ``sample``, ``save``, ``load``,
-``get_parameters``). Around the network it adds what a real table needs:
+``get_parameters``). The model is one of :data:`ENGINES`: ``ctgan`` (the default:
+``ctgan``'s CTGAN trained through :class:`synthlake.fastpath.FastCTGAN`, with early
+stopping), ``tvae`` (``ctgan``'s TVAE) or ``gaussian_copula``
+(:class:`synthlake.copula.GaussianCopula`). Around the model it adds what a real
+table needs:
 
 - categorical, boolean and few-valued integer columns are declared discrete;
 - datetimes are learned as numbers and turned back into timestamps;
@@ -44,6 +48,10 @@ NULL_FLAG = "__isnull__"
 DEFAULT_EPOCHS = 300
 DEFAULT_BATCH_SIZE = 500
 BATCH_ROWS = 100_000  # synthetic rows sampled, checked and written at a time
+ENGINES = ("ctgan", "tvae", "gaussian_copula")
+VALIDATION_CHECKS = 20  # early stopping: about this many fidelity checks over the most epochs
+PATIENCE = 5  # checks without a gain before training stops (a quarter of the most epochs)
+MIN_EPOCHS_SHARE = 0.5  # checks count from half the most epochs: CTGAN's fidelity swings widely before
 
 
 def seed_everything(seed: int) -> None:
@@ -67,6 +75,10 @@ class Synthesizer:
             merged into ``(other)`` before training, and numbers and dates are kept
             within the ``k``-th smallest and largest training values.
         locale: Faker locale for regenerated names, phones and addresses.
+        engine: the model, one of :data:`ENGINES`.
+        early_stopping: (``ctgan``) check a cheap fidelity score every few epochs, keep
+            the best generator, and stop once it no longer improves; ``epochs`` is
+            then the most epochs trained.
     """
 
     def __init__(
@@ -80,7 +92,11 @@ class Synthesizer:
         cuda: bool | None = None,
         k: int = 1,
         locale: str = "en_US",
+        engine: str = "ctgan",
+        early_stopping: bool = True,
     ):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got '{engine}'")
         if batch_size % 2 or batch_size % PAC:
             raise ValueError(f"batch_size must be even and a multiple of {PAC}; got {batch_size}")
         self.schema = schema
@@ -91,6 +107,8 @@ class Synthesizer:
         self.cuda = torch.cuda.is_available() if cuda is None else cuda
         self.k = k
         self.locale = locale
+        self.engine = engine
+        self.early_stopping = early_stopping
         self._kept_labels: dict[str, set[str]] = {}
         self._model: Any = None
         self._encoded_columns: list[str] = []
@@ -166,13 +184,11 @@ class Synthesizer:
 
     # -- public API -----------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> Synthesizer:
-        """Train CTGAN on ``frame`` (the training part of the real table).
+        """Train the model on ``frame`` (the training part of the real table).
 
         Raises:
-            DataError: the table has no column CTGAN can learn, or too few rows.
+            DataError: the table has no column the model can learn, or too few rows.
         """
-        from ctgan import CTGAN
-
         table = self.schema.table
         if not self.schema.learned:
             raise DataError(
@@ -188,17 +204,11 @@ class Synthesizer:
         self._encoded_columns = list(encoded.columns)
         self.n_training_rows = len(encoded)
         seed_everything(self.seed)
-        self._model = CTGAN(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            pac=PAC,
-            verbose=self.verbose,
-            enable_gpu=self.cuda,
-        )
+        self._model = self._new_model()
         self._model.set_random_state(self.seed)
         log.info(
-            "training CTGAN on %s: %d rows, %d encoded columns, %d epochs, batch %d, device %s",
-            table, len(encoded), encoded.shape[1], self.epochs, self.batch_size, self.device,
+            "training %s on %s: %d rows, %d encoded columns, %d epochs, batch %d, device %s",
+            self.engine, table, len(encoded), encoded.shape[1], self.epochs, self.batch_size, self.device,
         )  # fmt: skip
         started = pd.Timestamp.now()
         # ctgan transforms columns with joblib; processes cost seconds to start on a
@@ -206,7 +216,50 @@ class Synthesizer:
         with joblib.parallel_config(backend="threading"):
             self._model.fit(encoded, discrete_columns=self._discrete)
         self.fit_seconds = (pd.Timestamp.now() - started).total_seconds()
+        if self.engine == "ctgan" and self.early_stopping:
+            log.info(
+                "%s: %d of at most %d epochs trained; best fidelity check at epoch %s",
+                table, self._model.epochs_trained, self.epochs, self._model.best_epoch,
+            )  # fmt: skip
         return self
+
+    def _new_model(self) -> Any:
+        if self.engine == "gaussian_copula":
+            from synthlake.copula import GaussianCopula
+
+            return GaussianCopula(k=self.k, seed=self.seed)
+        if self.engine == "tvae":
+            from ctgan import TVAE
+
+            return TVAE(epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose, enable_gpu=self.cuda)
+        from synthlake.fastpath import FastCTGAN
+
+        return FastCTGAN(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            pac=PAC,
+            verbose=self.verbose,
+            enable_gpu=self.cuda,
+            early_stopping=self.early_stopping,
+            validation_every=max(self.epochs // VALIDATION_CHECKS, 1),
+            patience=PATIENCE,
+            min_epochs=int(self.epochs * MIN_EPOCHS_SHARE),
+        )
+
+    def training_facts(self) -> dict[str, Any]:
+        """Epochs trained and where the best generator was found (``ctgan`` with early stopping)."""
+        model = self._model
+        trained = getattr(model, "epochs_trained", None)
+        scores = getattr(model, "validation_scores", None)
+        return {
+            "epochs_trained": trained if self.engine == "ctgan" else (None if self.engine != "tvae" else self.epochs),
+            "best_epoch": getattr(model, "best_epoch", None),
+            "stopped_early": bool(trained is not None and trained < self.epochs),
+            "validation_checks": None if scores is None else len(scores),
+            "best_validation_score": None
+            if scores is None or not len(scores)
+            else round(float(scores["Score"].max()), 4),
+        }
 
     @property
     def device(self) -> str:
@@ -334,7 +387,8 @@ class Synthesizer:
     def get_parameters(self) -> dict[str, Any]:
         """The settings this synthesizer was built with."""
         return {
-            "synthesizer": "ctgan",
+            "synthesizer": self.engine,
+            "early_stopping": bool(self.engine == "ctgan" and self.early_stopping),
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "pac": PAC,
@@ -349,11 +403,12 @@ class Synthesizer:
             },
             "training_rows": self.n_training_rows,
             "fit_seconds": self.fit_seconds,
+            **(self.training_facts() if self._model is not None else {}),
         }
 
     def loss_values(self) -> pd.DataFrame | None:
-        """CTGAN's generator and discriminator losses per epoch (after fit)."""
-        return None if self._model is None else self._model.loss_values
+        """The model's training losses (CTGAN: generator and discriminator per epoch; after fit)."""
+        return None if self._model is None else getattr(self._model, "loss_values", None)
 
     def save(self, path: str | Path) -> str:
         """Write the trained synthesizer (owner-only permissions) and return its SHA-256."""
@@ -380,7 +435,7 @@ class Synthesizer:
             model = pickle.load(handle)  # noqa: S301 - our own file, hash checked above
         if not isinstance(model, cls):
             raise IntegrityError(f"Model file '{path}' does not hold a synthlake Synthesizer")
-        if model._model is not None and not torch.cuda.is_available():
+        if model._model is not None and hasattr(model._model, "set_device") and not torch.cuda.is_available():
             model._model.set_device(torch.device("cpu"))
         return model
 
@@ -414,8 +469,10 @@ PROBE_STEPS = 8  # optimiser steps per probe epoch
 PROBE_EPOCHS = 5  # the longer probe fit; the shorter has one epoch
 
 
-def probe(schema: TableSchema, frame: pd.DataFrame, *, batch_size: int, seed: int = 42, k: int = 1) -> dict[str, float]:
-    """Time two short CTGAN fits on a sample of ``frame`` to predict a full fit's cost.
+def probe(
+    schema: TableSchema, frame: pd.DataFrame, *, batch_size: int, seed: int = 42, k: int = 1, engine: str = "ctgan"
+) -> dict[str, float]:
+    """Time two short fits of ``engine`` on a sample of ``frame`` to predict a full fit's cost.
 
     The fits differ by ``PROBE_EPOCHS - 1`` epochs on the same sample, so their difference is the
     training time per optimiser step, and the rest is the per-row cost of encoding and
@@ -431,10 +488,11 @@ def probe(schema: TableSchema, frame: pd.DataFrame, *, batch_size: int, seed: in
     batch = min(batch_size, max(PAC * 2, (rows // PAC) * PAC))  # a multiple of pac (10) is even
     steps = max(rows // batch, 1)
     # a first fit pays one-time costs (imports, thread pools): warm up on a few rows
-    Synthesizer(schema, epochs=1, batch_size=PAC * 2, seed=seed, k=k).fit(sample.head(max(PAC * 4, 10)))
+    options = {"seed": seed, "k": k, "engine": engine, "early_stopping": False}
+    Synthesizer(schema, epochs=1, batch_size=PAC * 2, **options).fit(sample.head(max(PAC * 4, 10)))
     seconds = {}
     for epochs in (1, PROBE_EPOCHS):
-        synthesizer = Synthesizer(schema, epochs=epochs, batch_size=batch, seed=seed, k=k)
+        synthesizer = Synthesizer(schema, epochs=epochs, batch_size=batch, **options)
         synthesizer.fit(sample)
         seconds[epochs] = synthesizer.fit_seconds or 0.0
     # a step's cost grows about linearly with the batch on CPU

@@ -12,7 +12,7 @@ def test_options_become_nested_overrides():
     args = cli.parser().parse_args(
         ["--tables", "a, b", "--label", "a=y", "--label", "b=z", "--epochs", "5", "--batch-size", "40",
          "--hyperparameters", "openai", "--narrative", "openai", "--seed", "7", "--synthetic-dataset-len", "9",
-         "--no-progress"]
+         "--no-progress", "--synthesizer", "tvae", "--no-early-stopping"]
     )  # fmt: skip
 
     overrides = cli.overrides_from(args)
@@ -27,6 +27,8 @@ def test_options_become_nested_overrides():
         "seed": 7,
         "synthetic_dataset_len": 9,
         "progress": False,
+        "synthesizer": "tvae",
+        "early_stopping": False,
     }
 
 
@@ -52,6 +54,8 @@ def test_help_documents_every_option(capsys):
         "--epochs",
         "--batch-size",
         "--hyperparameters",
+        "--synthesizer",
+        "--no-early-stopping",
         "--seed",
     ):
         assert option in text  # fmt: skip

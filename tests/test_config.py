@@ -138,3 +138,15 @@ def test_yaml_that_is_not_a_mapping_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="mapping"):
         load_config(path)
+
+
+def test_synthesizer_and_early_stopping_are_run_wide_with_table_overrides():
+    config = build_config({"source": "a", "early_stopping": False, "tables": {"t": {"synthesizer": "gaussian_copula"}}})
+
+    assert (config.table("t").synthesizer, config.table("t").early_stopping) == ("gaussian_copula", False)
+    assert (config.table("other").synthesizer, config.table("other").early_stopping) == ("ctgan", False)
+
+
+def test_unknown_synthesizer_is_named():
+    with pytest.raises(ConfigError, match=r"tables\.t\.synthesizer"):
+        build_config({"source": "a", "tables": {"t": {"synthesizer": "gan9000"}}})

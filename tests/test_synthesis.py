@@ -193,3 +193,39 @@ def test_sampling_with_another_seed_draws_other_rows_and_refresh_keeps_identifie
 
     assert not first.drop(columns=["customer_id", "email"]).equals(other.drop(columns=["customer_id", "email"]))
     assert joined["email"].is_unique and joined["customer_id"].is_unique
+
+
+@pytest.mark.parametrize("engine", ["tvae", "gaussian_copula"])
+def test_other_engines_share_the_column_handling(mixed_frame: pd.DataFrame, engine: str) -> None:
+    schema, real = infer_schema(mixed_frame, "customers")
+    synthesizer = Synthesizer(schema, seed=3, engine=engine, **TOY).fit(real)
+
+    synthetic = synthesizer.sample(150)
+
+    assert list(synthetic.columns) == list(mixed_frame.columns)
+    assert pd.api.types.is_datetime64_any_dtype(synthetic["joined"])
+    assert isinstance(synthetic["active"].dtype, pd.BooleanDtype)
+    assert synthetic["email"].is_unique and not set(synthetic["email"]) & set(mixed_frame["email"])
+    assert synthetic["income"].between(real["income"].min(), real["income"].max()).all()
+    assert set(synthetic["group"].dropna()) <= set(real["group"])
+    assert synthesizer.get_parameters()["synthesizer"] == engine
+    assert synthesizer.sample(150).equals(synthetic)  # reproducible
+
+
+def test_unknown_engine_is_refused(mixed_frame: pd.DataFrame) -> None:
+    schema, _ = infer_schema(mixed_frame, "customers")
+
+    with pytest.raises(ValueError, match="engine must be one of ctgan, tvae, gaussian_copula"):
+        Synthesizer(schema, engine="gan9000")
+
+
+def test_early_stopping_is_recorded(mixed_frame: pd.DataFrame) -> None:
+    schema, real = infer_schema(mixed_frame, "customers")
+
+    synthesizer = Synthesizer(schema, seed=1, epochs=6, batch_size=40, cuda=False).fit(real)
+
+    facts = synthesizer.get_parameters()
+    assert facts["early_stopping"] is True
+    assert 1 <= facts["epochs_trained"] <= 6
+    assert facts["validation_checks"] >= 1 and 0 < facts["best_validation_score"] <= 1
+    assert facts["best_epoch"] is not None and facts["best_epoch"] < facts["epochs_trained"]
