@@ -12,7 +12,13 @@ The work folder holds ``real.parquet`` (the typed table), ``schema.json`` and
 
 Engines:
     synthlake: :class:`synthlake.synthesis.Synthesizer` with the pipeline's defaults
-        (heuristic epochs and batch size, ``k=10``, threads from ``configure_threads``).
+        (CTGAN through the fast path with early stopping, heuristic epochs and batch
+        size, ``k=10``, threads from ``configure_threads``).
+    synthlake_tvae, synthlake_copula: the same step with ``synthesizer: tvae`` or
+        ``synthesizer: gaussian_copula``.
+    fastctgan: :class:`synthlake.fastpath.FastCTGAN` on exactly what the ``ctgan``
+        engine gets (same columns, epochs and batch size, no early stopping): the fast
+        path's speed and quality at equal settings.
     sdv: SDV's ``CTGANSynthesizer`` with its defaults (300 epochs, batch 500) on metadata
         that SDV detects itself.
     ctgan: ``ctgan.CTGAN`` at synthlake's epochs and batch size, categorical and boolean
@@ -33,7 +39,7 @@ from common import current_rss_mib, peak_rss_mib, read_json, setup_logging, writ
 
 log = logging.getLogger("bench.engine")
 
-ENGINES = ("synthlake", "sdv", "ctgan")
+ENGINES = ("synthlake", "synthlake_tvae", "synthlake_copula", "sdv", "ctgan", "fastctgan")
 SEED = 42
 
 
@@ -43,21 +49,24 @@ def _seed(seed: int) -> None:
     seed_everything(seed)
 
 
-def run_synthlake(train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_size: int) -> dict[str, Any]:
+def run_synthlake(
+    train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_size: int, engine: str = "ctgan"
+) -> dict[str, Any]:
     """The pipeline's synthesis step: Synthesizer with its defaults (k=10)."""
     from synthlake.schema import TableSchema
     from synthlake.synthesis import Synthesizer, configure_threads
 
     schema = TableSchema.from_json(work / "schema.json")
     threads = configure_threads(batch_size)
-    synthesizer = Synthesizer(schema, epochs=epochs, batch_size=batch_size, seed=SEED, k=10)
+    synthesizer = Synthesizer(schema, epochs=epochs, batch_size=batch_size, seed=SEED, k=10, engine=engine)
     started = time.perf_counter()
     synthesizer.fit(train)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     synthetic = synthesizer.sample(rows)
     sample_seconds = time.perf_counter() - started
-    settings = {"epochs": epochs, "batch_size": batch_size, "k": 10, "torch_threads": threads}
+    settings = {"epochs": epochs, "batch_size": batch_size, "k": 10, "torch_threads": threads, "engine": engine,
+                **synthesizer.training_facts()}  # fmt: skip
     return {"synthetic": synthetic, "fit_seconds": fit_seconds, "sample_seconds": sample_seconds, "settings": settings}
 
 
@@ -98,14 +107,22 @@ def run_sdv(train: pd.DataFrame, work: Path, rows: int, epochs: int | None, batc
     return {"synthetic": synthetic, "fit_seconds": fit_seconds, "sample_seconds": sample_seconds, "settings": settings}
 
 
-def run_ctgan(train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_size: int) -> dict[str, Any]:
-    """Raw ctgan.CTGAN: synthlake's epochs and batch size, no column handling.
+def run_ctgan(
+    train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_size: int, fast: bool = False
+) -> dict[str, Any]:
+    """Raw ctgan.CTGAN (or, with ``fast``, FastCTGAN): synthlake's epochs and batch size, no column handling.
 
     ctgan refuses missing values in continuous columns, so rows with one are dropped (the
     least a user of raw ctgan has to do); how many is recorded.
     """
+    import joblib
     import torch
     from ctgan import CTGAN
+
+    from synthlake.fastpath import FastCTGAN
+    from synthlake.synthesis import configure_threads
+
+    configure_threads(batch_size)  # the same threads for both, as synthlake would choose
 
     discrete = [
         name for name in train.columns if not pd.api.types.is_numeric_dtype(train[name]) or train[name].dtype == bool
@@ -116,11 +133,12 @@ def run_ctgan(train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_siz
     if dropped:
         log.warning("raw ctgan: dropping %d rows with missing numbers (ctgan refuses them)", dropped)
     train = complete.reset_index(drop=True)
-    model = CTGAN(epochs=epochs, batch_size=batch_size)
+    model = (FastCTGAN if fast else CTGAN)(epochs=epochs, batch_size=batch_size)
     model.set_random_state(SEED)
     _seed(SEED)
     started = time.perf_counter()
-    model.fit(train, discrete_columns=discrete)
+    with joblib.parallel_config(backend="threading"):  # as synthlake runs it: no process pool start-up
+        model.fit(train, discrete_columns=discrete)
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     synthetic = model.sample(rows)
@@ -135,7 +153,14 @@ def run_ctgan(train: pd.DataFrame, work: Path, rows: int, epochs: int, batch_siz
     return {"synthetic": synthetic, "fit_seconds": fit_seconds, "sample_seconds": sample_seconds, "settings": settings}
 
 
-RUNNERS = {"synthlake": run_synthlake, "sdv": run_sdv, "ctgan": run_ctgan}
+RUNNERS = {
+    "synthlake": run_synthlake,
+    "synthlake_tvae": lambda *args: run_synthlake(*args, engine="tvae"),
+    "synthlake_copula": lambda *args: run_synthlake(*args, engine="gaussian_copula"),
+    "sdv": run_sdv,
+    "ctgan": run_ctgan,
+    "fastctgan": lambda *args: run_ctgan(*args, fast=True),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

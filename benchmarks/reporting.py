@@ -5,9 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-ENGINE_LABELS = {"synthlake": "synthlake (defaults)", "sdv": "SDV CTGANSynthesizer (defaults)", "ctgan": "raw ctgan"}
+ENGINE_LABELS = {
+    "synthlake": "synthlake (defaults)",
+    "synthlake_tvae": "synthlake, tvae",
+    "synthlake_copula": "synthlake, gaussian_copula",
+    "sdv": "SDV CTGANSynthesizer (defaults)",
+    "ctgan": "raw ctgan",
+    "fastctgan": "FastCTGAN, raw ctgan's settings",
+}
 OPERATIONS = {"profile": "profiling", "sample": "sampling"}
-COLORS = {"synthlake": "#1f77b4", "sdv": "#ff7f0e", "ctgan": "#7f7f7f"}
+COLORS = {
+    "synthlake": "#1f77b4",
+    "synthlake_tvae": "#9467bd",
+    "synthlake_copula": "#2ca02c",
+    "sdv": "#ff7f0e",
+    "ctgan": "#7f7f7f",
+    "fastctgan": "#17becf",
+}
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -57,9 +71,14 @@ def engine_rows(results: dict[str, Any]) -> list[str]:
             else:
                 tree = utility.get("skipped") or utility.get("error") or "n/a"
             delta = record.get("quality_minus_sdv")
+            epochs = settings.get("epochs")
+            if settings.get("engine") == "gaussian_copula":
+                epochs = "-"
+            elif settings.get("stopped_early"):
+                epochs = f"{settings['epochs_trained']} of {epochs}"
             lines.append(
                 f"| {table['name']} | {rows} | {ENGINE_LABELS.get(engine, engine)} | "
-                f"{settings.get('epochs')} / {settings.get('batch_size')} | {_seconds(record['wall_seconds'])} | "
+                f"{epochs} / {settings.get('batch_size')} | {_seconds(record['wall_seconds'])} | "
                 f"{_num(record.get('wall_ratio_to_sdv'), 2)} | {_seconds(record.get('fit_seconds'))} | "
                 f"{record.get('peak_rss_mib', 0):,.0f} MiB | {score} | "
                 f"{'n/a' if delta is None else f'{delta:+.3f}'} | {tree} |"
@@ -81,6 +100,25 @@ def target_lines(results: dict[str, Any]) -> list[str]:
         detail = [f"wall time {target['wall_ratio']:.2f}× SDV's (target ≤ 0.25×{over})"]
         detail.append(f"quality {target['quality_minus_sdv']:+.3f} vs SDV (target > 0)")
         lines.append(f"- **{table['name']}**: {verdict}: " + "; ".join(detail))
+    return lines
+
+
+def fastpath_lines(results: dict[str, Any]) -> list[str]:
+    """FastCTGAN vs raw ctgan on the same columns, epochs and batch: epoch throughput and quality."""
+    lines = []
+    for table in results["tables"]:
+        fast, raw = table["engines"].get("fastctgan", {}), table["engines"].get("ctgan", {})
+        if fast.get("status") != "ok" or raw.get("status") != "ok" or not fast.get("fit_seconds"):
+            continue
+        speedup = raw["fit_seconds"] / fast["fit_seconds"]
+        gap = (fast.get("quality", {}).get("score") or 0) - (raw.get("quality", {}).get("score") or 0)
+        verdict = "met" if speedup >= 1.5 and abs(gap) <= 0.02 else "missed"
+        lines.append(
+            f"- **{table['name']}**: {verdict}: fit {_seconds(raw['fit_seconds'])} → {_seconds(fast['fit_seconds'])} "
+            f"(**{speedup:.2f}×** the epoch throughput, target ≥ 1.5×); quality {gap:+.3f} (target within 0.02)"
+        )
+    if lines:
+        lines = ["Fast path at equal settings (same columns, epochs and batch size as raw ctgan):", "", *lines]
     return lines
 
 
@@ -154,7 +192,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     targets = target_lines(results)
     if targets:
         lines += ["Target: higher SDMetrics quality than SDV in at most a quarter of its wall time.", "", *targets, ""]
-    for section in (overhead_lines(results), scaling_lines(results)):
+    for section in (fastpath_lines(results), overhead_lines(results), scaling_lines(results)):
         if section:
             lines += [*section, ""]
     loads = [r.get("load_average_1min_after") or 0 for t in results["tables"] for r in t["engines"].values()]

@@ -163,7 +163,7 @@ def bench_table(name: str, args: argparse.Namespace, raw: Path) -> dict[str, Any
     for engine in args.engines:
         command = [sys.executable, str(HERE / "engines.py"), "--engine", engine, "--work", str(work),
                    "--out", str(work / f"{engine}.json"), "--rows", str(len(train_idx))]  # fmt: skip
-        if engine in ("synthlake", "ctgan"):
+        if engine != "sdv":
             command += ["--epochs", str(epochs), "--batch-size", str(batch)]
         elif args.epochs:
             command += ["--epochs", str(args.epochs)]
