@@ -6,6 +6,8 @@ The notebooks themselves are executed for real in test_pipeline.py.
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +258,16 @@ def test_manifest_holds_parameters_but_no_secret(config, monkeypatch):
     for path in orchestrator.run_dir.rglob("*"):
         if path.is_file() and path.suffix in {".json", ".csv", ".md"}:
             assert "sk-canary" not in path.read_text(errors="ignore"), path
+
+
+def test_workers_keep_their_kernels_to_a_share_of_the_cores(monkeypatch):
+    from synthlake import orchestration
+
+    for name in orchestration.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # set by the user: kept
+
+    orchestration._init_worker(logging.INFO, 1)
+
+    assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["MKL_NUM_THREADS"] == "3"
