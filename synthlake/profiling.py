@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from synthlake.lakehouse import Lakehouse
 from synthlake.protection import k_bounds
-from synthlake.schema import TableSchema, datetime_seconds
+from synthlake.schema import ColumnSchema, TableSchema, datetime_seconds
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 QUANTILE_COLUMNS = [f"p{int(q * 100)}" for q in QUANTILES]
@@ -72,25 +73,37 @@ def summarize(frame: pd.DataFrame, schema: TableSchema, *, k: int = 1) -> pd.Dat
     Returns:
         One row per column, with the columns of ``SUMMARY_COLUMNS``.
     """
-    rows = []
-    for column in schema.columns:
-        values = frame[column.name]
-        missing = int(values.isna().sum())
-        row = {
-            "column": column.name,
-            "kind": column.kind,
-            "count": int(len(values) - missing),
-            "missing": missing,
-            "missing_pct": round(100.0 * missing / len(values), 3) if len(values) else 0.0,
-            "distinct": int(values.dropna().nunique()) if column.kind != "empty" else 0,
-        }
-        if column.kind == "numeric":
-            row.update(_numeric_stats(values, k))
-        elif column.kind == "datetime":
-            row.update(_datetime_stats(values, k))
-        elif column.kind in ("categorical", "boolean", "constant"):
-            row["top_values"] = _top_values(values, k)
-            if column.kind == "boolean":
-                row["mean"] = values.dropna().astype(float).mean() if values.notna().any() else None
-        rows.append(row)
+    rows = [_column_row(column, frame[column.name], k) for column in schema.columns]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def summarize_lakehouse(lakehouse: Lakehouse, table: str, schema: TableSchema, *, k: int = 1) -> pd.DataFrame:
+    """:func:`summarize` of a Delta table, read one column at a time.
+
+    The statistics are exactly those of ``summarize(lakehouse.read(table), ...)``, but
+    memory holds one column at a time instead of the whole table, so a table of
+    millions of rows is profiled in a fraction of the memory it takes in pandas.
+    """
+    rows = [_column_row(column, lakehouse.read(table, [column.name])[column.name], k) for column in schema.columns]
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _column_row(column: ColumnSchema, values: pd.Series, k: int) -> dict:
+    missing = int(values.isna().sum())
+    row = {
+        "column": column.name,
+        "kind": column.kind,
+        "count": int(len(values) - missing),
+        "missing": missing,
+        "missing_pct": round(100.0 * missing / len(values), 3) if len(values) else 0.0,
+        "distinct": int(values.dropna().nunique()) if column.kind != "empty" else 0,
+    }
+    if column.kind == "numeric":
+        row.update(_numeric_stats(values, k))
+    elif column.kind == "datetime":
+        row.update(_datetime_stats(values, k))
+    elif column.kind in ("categorical", "boolean", "constant"):
+        row["top_values"] = _top_values(values, k)
+        if column.kind == "boolean":
+            row["mean"] = values.dropna().astype(float).mean() if values.notna().any() else None
+    return row

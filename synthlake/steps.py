@@ -24,7 +24,7 @@ from synthlake.evaluation import Comparison
 from synthlake.holdout import split_indices
 from synthlake.lakehouse import Lakehouse, discover_tables, read_source_table
 from synthlake.products import read_json, write_csv, write_json, write_text
-from synthlake.profiling import summarize
+from synthlake.profiling import summarize, summarize_lakehouse
 from synthlake.schema import TableSchema, infer_schema
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,8 @@ def schema_table(schema: TableSchema) -> pd.DataFrame:
 # 2 and 5 -------------------------------------------------------------------------------
 @guarded("summary_raw_data")
 def summarize_real(ctx: StepContext) -> pd.DataFrame:
-    summary = summarize(ctx.real(), ctx.schema(), k=ctx.config.privacy.k)
+    # one column at a time: a table of millions of rows needs the memory of one column
+    summary = summarize_lakehouse(ctx.lakehouse, ctx.table, ctx.schema(), k=ctx.config.privacy.k)
     write_csv(ctx.path("summary_raw_data.csv"), summary)
     return summary
 

@@ -84,3 +84,21 @@ def test_datetime_stats_are_iso_dates(summary):
     for name in ("mean", *QUANTILE_COLUMNS):
         pd.Timestamp.fromisoformat(row[name])  # parses
     assert row["std"].endswith(" days")
+
+
+def test_lakehouse_profile_reads_a_column_at_a_time_with_the_same_figures(mixed_frame, tmp_path, monkeypatch):
+    from synthlake.lakehouse import Lakehouse
+    from synthlake.profiling import summarize_lakehouse
+
+    schema, typed = infer_schema(mixed_frame, "t")
+    lakehouse = Lakehouse(tmp_path)
+    lakehouse.write("t", typed)
+    reads = []
+    original = Lakehouse.read
+    monkeypatch.setattr(Lakehouse, "read", lambda self, name, columns=None, **kw: reads.append(columns) or original(
+        self, name, columns, **kw))  # fmt: skip
+
+    streamed = summarize_lakehouse(lakehouse, "t", schema, k=3)
+
+    pd.testing.assert_frame_equal(streamed, summarize(original(lakehouse, "t"), schema, k=3))
+    assert all(columns is not None and len(columns) == 1 for columns in reads)

@@ -141,7 +141,7 @@ def test_a_third_party_error_message_is_withheld(tmp_path, monkeypatch):
     def leaky(*args, **kwargs):
         raise ValueError(f"could not convert string to float: '{SECRET_VALUE}'")
 
-    monkeypatch.setattr(steps, "summarize", leaky)
+    monkeypatch.setattr(steps, "summarize_lakehouse", leaky)
 
     with pytest.raises(StepError, match="ValueError in step summary_raw_data for table 't'") as error:
         steps.summarize_real(ctx)
