@@ -142,6 +142,20 @@ def overhead_lines(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def workers_lines(results: dict[str, Any]) -> list[str]:
+    workers = results.get("workers")
+    if not workers or workers.get("ratio") is None:
+        return []
+    one, two = workers["workers_1"], workers["workers_2"]
+    verdict = "met" if workers["ratio"] <= 0.65 else "missed"
+    return [
+        f"Parallel tables: {len(workers['tables'])} tables ({', '.join(workers['tables'])}; {workers['rows']:,} rows "
+        f"each, {workers['epochs']} epochs) through the whole pipeline: one worker {_seconds(one['wall_seconds'])}, "
+        f"`--workers 2` {_seconds(two['wall_seconds'])}: **{workers['ratio']:.2f}×** the sequential wall time "
+        f"(target ≤ 0.65×: {verdict}).",
+    ]
+
+
 def _memory(entry: dict[str, Any]) -> str:
     peak, extra = entry.get("peak_rss_mib"), entry.get("call_extra_mib")
     if peak is None:
@@ -159,14 +173,14 @@ def scaling_lines(results: dict[str, Any]) -> list[str]:
         f"{fit.get('epochs', '?')} epochs). Each measurement is its own process; peak RSS is that process's, "
         "in brackets how far memory rose above its level before the measured call (polled every 20 ms).",
         "",
-        "| rows | profiling (`summarize`, k=10) | peak RSS (+ during the call) | sampling (`Synthesizer.sample`) | "
-        "peak RSS (+ during the call) |",
+        "| rows | profiling (`summarize_lakehouse`, k=10) | peak RSS (+ during the call) | "
+        "sampling streamed to Delta (`sample_batches` → `write_frames`) | peak RSS (+ during the call) |",
         "|---|---|---|---|---|",
     ]
     samples = {entry["rows"]: entry for entry in scaling.get("sample", [])}
-    for entry in scaling.get("profile", []):
-        rows = entry["rows"]
-        other = samples.get(rows, {})
+    profiles = {entry["rows"]: entry for entry in scaling.get("profile", [])}
+    for rows in sorted(set(samples) | set(profiles)):
+        entry, other = profiles.get(rows, {}), samples.get(rows, {})
         lines.append(
             f"| {rows:,} | {_seconds(entry.get('seconds'))} | {_memory(entry)} | "
             f"{_seconds(other.get('seconds'))} | {_memory(other)} |"
@@ -192,7 +206,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     targets = target_lines(results)
     if targets:
         lines += ["Target: higher SDMetrics quality than SDV in at most a quarter of its wall time.", "", *targets, ""]
-    for section in (fastpath_lines(results), overhead_lines(results), scaling_lines(results)):
+    for section in (fastpath_lines(results), overhead_lines(results), workers_lines(results), scaling_lines(results)):
         if section:
             lines += [*section, ""]
     loads = [r.get("load_average_1min_after") or 0 for t in results["tables"] for r in t["engines"].values()]

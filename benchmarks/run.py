@@ -49,19 +49,25 @@ TARGET_TIME_SHARE = 0.25
 FULL = {
     "tables": "healthinsurance,cps1988,diamonds,penguins",
     "max_rows": 30000,
-    "scaling_rows": "10000,100000,1000000",
+    "scaling_rows": "10000,100000,1000000,5000000",
+    "sample_rows": "10000,100000,1000000,10000000",
     "scaling_epochs": 10,
     "overhead_table": "cps1988",
     "overhead_rows": 20000,
+    "workers_rows": 2000,
+    "workers_epochs": 50,
 }
 QUICK = {
     "tables": "penguins,healthinsurance",
     "max_rows": 2000,
     "epochs": 2,
     "scaling_rows": "10000,100000",
+    "sample_rows": "10000,100000",
     "scaling_epochs": 1,
     "overhead_table": "healthinsurance",
     "overhead_rows": 2000,
+    "workers_rows": 500,
+    "workers_epochs": 2,
 }
 VERSIONED = ("synthlake", "ctgan", "sdv", "sdmetrics", "rdt", "torch", "pandas", "numpy", "scikit-learn", "papermill")
 
@@ -75,24 +81,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated, from: " + ", ".join(ENGINES))
     parser.add_argument("--max-rows", type=int, help="cap each table at this many rows, a seeded sample (full: 30000)")
     parser.add_argument("--epochs", type=int, help="force these epochs on every engine (default: each engine's own)")
-    parser.add_argument("--scaling-rows", help="row counts for profiling and sampling (full: 10000,100000,1000000)")
+    parser.add_argument("--scaling-rows", help="row counts for profiling (full: 10000,100000,1000000,5000000)")
+    parser.add_argument("--sample-rows", help="row counts for sampling (full: 10000,100000,1000000,10000000)")
     parser.add_argument("--overhead-table", help="table for the pipeline-overhead run (full: cps1988, 20000 rows)")
     parser.add_argument("--skip-overhead", action="store_true", help="do not run the whole pipeline")
     parser.add_argument("--skip-scaling", action="store_true", help="do not measure scaling with rows")
+    parser.add_argument("--skip-workers", action="store_true", help="do not compare --workers 2 with one worker")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds before one engine process is stopped")
     parser.add_argument("--output-dir", type=Path, default=HERE / "results", help="where results go")
     parser.add_argument("--name", help="results file stem (default: latest, or quick with --quick)")
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    for key in ("tables", "max_rows", "scaling_rows", "overhead_table", "epochs"):
+    for key in ("tables", "max_rows", "scaling_rows", "sample_rows", "overhead_table", "epochs"):
         if getattr(args, key, None) is None:
             setattr(args, key, preset.get(key))
     args.scaling_epochs = preset["scaling_epochs"]
     args.overhead_rows = preset["overhead_rows"]
+    args.workers_rows, args.workers_epochs = preset["workers_rows"], preset["workers_epochs"]
     args.name = args.name or ("quick" if args.quick else "latest")
     args.tables = [name.strip() for name in args.tables.split(",") if name.strip()]
     args.engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     args.scaling_rows = [int(value) for value in args.scaling_rows.split(",") if value.strip()]
+    args.sample_rows = [int(value) for value in args.sample_rows.split(",") if value.strip()]
     unknown = [name for name in args.tables if name not in TABLES] + [e for e in args.engines if e not in ENGINES]
     if unknown:
         parser.error(f"unknown table or engine: {', '.join(unknown)}")
@@ -278,6 +288,41 @@ def bench_overhead(args: argparse.Namespace, raw: Path) -> dict[str, Any]:
     return record
 
 
+WORKER_TABLES = ("penguins", "healthinsurance", "cps1988", "diamonds")
+
+
+def bench_workers(args: argparse.Namespace, raw: Path) -> dict[str, Any]:
+    """Four tables through the whole pipeline, with one worker and then with two."""
+    base = raw / "workers"
+    if base.exists():
+        shutil.rmtree(base)
+    (base / "source").mkdir(parents=True)
+    labels = []
+    for name in WORKER_TABLES:
+        real, _, _ = load_table(name, max_rows=args.workers_rows, seed=SEED)
+        real.to_csv(base / "source" / f"{name}.csv", index=False)
+        labels += ["--label", f"{name}={TABLES[name].label}"]
+    result: dict[str, Any] = {"tables": list(WORKER_TABLES), "rows": args.workers_rows, "epochs": args.workers_epochs}
+    for workers in (1, 2):
+        command = [sys.executable, "orchestrator.py", "--params", "parameters/mainflow.yaml",
+                   "--source", str(base / "source"), "--output-dir", str(base / "runs"),
+                   "--destination", str(base / f"lakehouse_{workers}"), "--run-id", f"workers_{workers}",
+                   "--epochs", str(args.workers_epochs), "--workers", str(workers), "--no-progress",
+                   *labels]  # fmt: skip
+        log.info("workers: %d table(s) at a time, %d tables of %d rows", workers, len(WORKER_TABLES), args.workers_rows)
+        status, seconds, error = child(command, base / f"workers_{workers}.log", args.timeout)
+        manifest = base / "runs" / f"workers_{workers}" / "manifest.json"
+        statuses = {}
+        if manifest.exists():
+            statuses = {name: info["status"] for name, info in read_json(manifest)["tables"].items()}
+        result[f"workers_{workers}"] = {"status": status, "wall_seconds": round(seconds, 2), "tables": statuses,
+                                        "error": error}  # fmt: skip
+        log.info("workers: %d at a time took %.0f s", workers, seconds)
+    one, two = result["workers_1"]["wall_seconds"], result["workers_2"]["wall_seconds"]
+    result["ratio"] = round(two / one, 3) if one else None
+    return result
+
+
 def bench_scaling(args: argparse.Namespace, raw: Path) -> dict[str, Any]:
     """Profiling and sampling at growing row counts, each in its own process."""
     name = "diamonds" if "diamonds" in args.tables or not args.quick else args.tables[-1]
@@ -294,10 +339,16 @@ def bench_scaling(args: argparse.Namespace, raw: Path) -> dict[str, Any]:
         [sys.executable, script, "fit", "--work", str(work), "--out", str(work / "fit.json"),
          "--epochs", str(args.scaling_epochs)], work / "fit.log", args.timeout)  # fmt: skip
     result["fit"] = read_json(work / "fit.json") if status == "ok" else {"status": status, "error": error}
-    for operation in ("profile", "sample"):
+    for rows in args.scaling_rows:  # the Delta tables to profile, written beforehand (not measured)
+        state, _, problem = child(
+            [sys.executable, script, "prepare", "--work", str(work), "--rows", str(rows),
+             "--out", str(work / f"prepare_{rows}.json")], work / f"prepare_{rows}.log", args.timeout)  # fmt: skip
+        if state != "ok":
+            log.error("scaling: preparing %d rows: %s", rows, problem)
+    for operation, counts in (("profile", args.scaling_rows), ("sample", args.sample_rows)):
         if operation == "sample" and status != "ok":
             break
-        for rows in args.scaling_rows:
+        for rows in counts:
             out = work / f"{operation}_{rows}.json"
             state, wall, problem = child(
                 [sys.executable, script, operation, "--work", str(work), "--rows", str(rows), "--out", str(out)],
@@ -350,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         write_json(raw / "partial.json", results)
     if not args.skip_overhead:
         results["overhead"] = bench_overhead(args, raw)
+        write_json(raw / "partial.json", results)
+    if not args.skip_workers:
+        results["workers"] = bench_workers(args, raw)
         write_json(raw / "partial.json", results)
     if not args.skip_scaling:
         results["scaling"] = bench_scaling(args, raw)
