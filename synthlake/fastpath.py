@@ -6,8 +6,8 @@ optimiser settings. What changes is the work around the network:
 - the data transformer fits its Gaussian mixtures on a bounded, seeded sample of the rows
   and then transforms every row, drawing each row's mixture component in one vectorised
   step instead of one ``np.random.choice`` per row (:class:`SampledDataTransformer`); a
-  fitted transformer can be built once per table with :func:`fit_transformer`, pickled
-  and passed to :meth:`FastCTGAN.fit`;
+  fitted transformer can be built once per table with :func:`fit_transformer`, cached
+  on disk with :func:`cached_transformer`, and passed to :meth:`FastCTGAN.fit`;
 - the conditional sampler picks the real rows for a whole batch with a few array
   operations (:class:`VectorDataSampler`) instead of a Python loop per row;
 - the discriminator step runs the generator without recording gradients and the
@@ -27,10 +27,13 @@ optimiser settings. What changes is the work around the network:
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
+import pickle
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +47,8 @@ from ctgan.synthesizers.ctgan import Discriminator, Generator
 from threadpoolctl import threadpool_limits
 from torch import optim
 from tqdm import tqdm
+
+from synthlake.products import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +193,75 @@ def fit_transformer(
     transformer = SampledDataTransformer(sample_rows=sample_rows, seed=seed)
     transformer.fit(data, discrete_columns)
     return transformer
+
+
+def transformer_key(
+    data: pd.DataFrame,
+    discrete_columns: Sequence = (),
+    *,
+    sample_rows: int | None = TRANSFORMER_SAMPLE_ROWS,
+    seed: int = 0,
+) -> str:
+    """A fingerprint of what a fitted transformer depends on: the rows, the columns and the settings.
+
+    Two calls give the same key only for the same values in the same columns and order,
+    the same discrete columns, sample size and seed, and the same ``ctgan`` and ``rdt``
+    versions, so a transformer cached under the key is the one :func:`fit_transformer`
+    would fit again.
+    """
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    for part in (
+        list(map(str, data.columns)),
+        [str(data[c].dtype) for c in data.columns],
+        sorted(map(str, discrete_columns)),
+        sample_rows,
+        seed,
+        metadata.version("ctgan"),
+        metadata.version("rdt"),
+    ):
+        digest.update(repr(part).encode())
+    digest.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def cached_transformer(
+    data: pd.DataFrame,
+    discrete_columns: Sequence = (),
+    *,
+    cache_dir: str | Path,
+    sample_rows: int | None = TRANSFORMER_SAMPLE_ROWS,
+    seed: int = 0,
+) -> tuple[SampledDataTransformer, bool]:
+    """The table's fitted transformer from ``cache_dir``, fitted and stored there when missing.
+
+    The file is named after :func:`transformer_key`, written atomically with owner-only
+    permissions beside a ``.sha256`` of its bytes, and read back only when that hash
+    matches: a re-run of the synthesis step (``--resume``, a failed later cell) skips the
+    mixture fits, which cost seconds per numeric column on large tables.
+
+    Returns:
+        The transformer, and whether it came from the cache.
+    """
+    cache_dir = Path(cache_dir)
+    key = transformer_key(data, discrete_columns, sample_rows=sample_rows, seed=seed)
+    path, recorded = cache_dir / f"transformer-{key[:32]}.pkl", cache_dir / f"transformer-{key[:32]}.sha256"
+    if path.exists() and recorded.exists():
+        payload = path.read_bytes()
+        if hashlib.sha256(payload).hexdigest() == recorded.read_text().strip():
+            transformer = pickle.loads(payload)  # noqa: S301 - our own owner-only file, hash checked
+            if isinstance(transformer, SampledDataTransformer):
+                log.info("data transformer reused from %s", path.name)
+                return transformer, True
+        log.warning("cached data transformer %s does not match its hash; fitting it again", path.name)
+    transformer = fit_transformer(data, discrete_columns, sample_rows=sample_rows, seed=seed)
+    payload = pickle.dumps(transformer, protocol=pickle.HIGHEST_PROTOCOL)
+    with atomic_path(path, mode=0o600) as temp:
+        temp.write_bytes(payload)
+    with atomic_path(recorded, mode=0o600) as temp:
+        temp.write_text(hashlib.sha256(payload).hexdigest() + "\n")
+    return transformer, False
 
 
 # -- grouped activations ----------------------------------------------------------------

@@ -310,6 +310,7 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         locale=ctx.config.privacy.faker_locale,
         engine=ctx.settings.synthesizer,
         early_stopping=ctx.settings.early_stopping,
+        transformer_cache=ctx.path("model/cache"),
     )
     synthesizer.fit(real_train)
     started = time.perf_counter()

@@ -79,6 +79,9 @@ class Synthesizer:
         early_stopping: (``ctgan``) check a cheap fidelity score every few epochs, keep
             the best generator, and stop once it no longer improves; ``epochs`` is
             then the most epochs trained.
+        transformer_cache: (``ctgan``) a folder for the fitted data transformer, keyed by
+            the training rows and settings: a second fit on the same rows reuses it
+            instead of fitting the Gaussian mixtures again.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class Synthesizer:
         locale: str = "en_US",
         engine: str = "ctgan",
         early_stopping: bool = True,
+        transformer_cache: str | Path | None = None,
     ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got '{engine}'")
@@ -109,6 +113,8 @@ class Synthesizer:
         self.locale = locale
         self.engine = engine
         self.early_stopping = early_stopping
+        self.transformer_cache = Path(transformer_cache) if transformer_cache is not None else None
+        self.transformer_reused: bool | None = None
         self._kept_labels: dict[str, set[str]] = {}
         self._model: Any = None
         self._encoded_columns: list[str] = []
@@ -211,10 +217,18 @@ class Synthesizer:
             self.engine, table, len(encoded), encoded.shape[1], self.epochs, self.batch_size, self.device,
         )  # fmt: skip
         started = pd.Timestamp.now()
+        options: dict[str, Any] = {}
+        if self.engine == "ctgan" and self.transformer_cache is not None:
+            from synthlake.fastpath import cached_transformer
+
+            options["transformer"], self.transformer_reused = cached_transformer(
+                encoded, self._discrete, cache_dir=self.transformer_cache,
+                sample_rows=self._model._transformer_sample_rows,
+            )  # fmt: skip
         # ctgan transforms columns with joblib; processes cost seconds to start on a
         # small machine, threads do the same work without that cost
         with joblib.parallel_config(backend="threading"):
-            self._model.fit(encoded, discrete_columns=self._discrete)
+            self._model.fit(encoded, discrete_columns=self._discrete, **options)
         self.fit_seconds = (pd.Timestamp.now() - started).total_seconds()
         if self.engine == "ctgan" and self.early_stopping:
             log.info(
@@ -403,6 +417,7 @@ class Synthesizer:
             },
             "training_rows": self.n_training_rows,
             "fit_seconds": self.fit_seconds,
+            "transformer_reused": self.transformer_reused,
             **(self.training_facts() if self._model is not None else {}),
         }
 

@@ -17,6 +17,7 @@ from synthlake.fastpath import (
     SampledDataTransformer,
     VectorDataSampler,
     _gumbel_softmax,
+    cached_transformer,
     column_shapes_score,
     fit_transformer,
     pair_trends_score,
@@ -131,6 +132,25 @@ def test_transformer_fitted_on_a_bounded_sample_transforms_every_row(frame):
             start += span.dim
     np.testing.assert_array_equal(matrix, transformer.transform(frame))  # deterministic: cacheable
     assert pickle.loads(pickle.dumps(transformer)).transform(frame).shape == matrix.shape
+
+
+def test_transformer_cache_reuses_the_fit_for_the_same_rows_only(frame, tmp_path, caplog):
+    cache = tmp_path / "cache"
+    first, reused_first = cached_transformer(frame, DISCRETE, cache_dir=cache, sample_rows=50)
+    again, reused_again = cached_transformer(frame, DISCRETE, cache_dir=cache, sample_rows=50)
+
+    assert (reused_first, reused_again) == (False, True)
+    np.testing.assert_array_equal(first.transform(frame), again.transform(frame))
+    [stored] = cache.glob("*.pkl")
+    assert stored.stat().st_mode & 0o777 == 0o600
+    # other values, or other settings, are another key: fitted, not reused
+    changed = frame.assign(amount=frame["amount"] + 1.0)
+    assert cached_transformer(changed, DISCRETE, cache_dir=cache, sample_rows=50)[1] is False
+    assert cached_transformer(frame, DISCRETE, cache_dir=cache, sample_rows=60)[1] is False
+    # a file that no longer matches its recorded hash is fitted again, not loaded
+    stored.write_bytes(stored.read_bytes() + b"x")
+    assert cached_transformer(frame, DISCRETE, cache_dir=cache, sample_rows=50)[1] is False
+    assert "does not match its hash" in caplog.text
 
 
 def test_transformer_draws_components_with_the_mixtures_probabilities(frame):

@@ -90,6 +90,18 @@ def test_same_seed_same_table_other_seed_other_table(mixed_frame: pd.DataFrame) 
     assert not first["email"].equals(other["email"])
 
 
+def test_cached_transformer_gives_the_same_table_and_is_reused(mixed_frame: pd.DataFrame, tmp_path: Path) -> None:
+    schema, real = infer_schema(mixed_frame, "customers")
+    plain = Synthesizer(schema, seed=7, **TOY).fit(real).sample(60)
+    first = Synthesizer(schema, seed=7, transformer_cache=tmp_path, **TOY).fit(real)
+    second = Synthesizer(schema, seed=7, transformer_cache=tmp_path, **TOY).fit(real)
+
+    assert (first.transformer_reused, second.transformer_reused) == (False, True)
+    assert second.get_parameters()["transformer_reused"] is True
+    pd.testing.assert_frame_equal(first.sample(60), plain)
+    pd.testing.assert_frame_equal(second.sample(60), plain)
+
+
 def test_parameters_save_and_load(mixed_frame: pd.DataFrame, tmp_path: Path) -> None:
     synthesizer, _ = fitted(mixed_frame)
     path = tmp_path / "model" / "synthesizer.pkl"
