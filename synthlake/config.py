@@ -7,6 +7,7 @@ like a secret is refused with a message that says so.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -19,6 +20,11 @@ from synthlake.errors import ConfigError
 
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 SECRET_NAMES = re.compile(r"(api[_-]?key|secret|password|token)", re.IGNORECASE)
+SOURCE_PASSWORD_ENV = "SYNTHLAKE_SOURCE_PASSWORD"  # noqa: S105 - the variable's name; the URL never holds one
+# the same bounds the hyperparameter check clamps to (synthlake.hyperparameters)
+MAX_EPOCHS, MAX_BATCH = 2000, 10_000
+# run-wide settings that a table may override; given on the command line, they win for every table
+PER_TABLE = ("synthetic_dataset_len", "epochs", "batch_size", "time_budget_minutes", "synthesizer", "early_stopping")
 
 
 class _Strict(BaseModel):
@@ -33,8 +39,8 @@ class TableSettings(_Strict):
 
     label_variable: str | None = None
     synthetic_dataset_len: int | None = Field(default=None, ge=1)
-    epochs: int | None = Field(default=None, ge=1, le=10_000)
-    batch_size: int | None = Field(default=None, ge=10, le=100_000)
+    epochs: int | None = Field(default=None, ge=1, le=MAX_EPOCHS)
+    batch_size: int | None = Field(default=None, ge=10, le=MAX_BATCH)
     identifier_columns: list[str] | None = None
     time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
     synthesizer: Engine | None = None
@@ -76,8 +82,8 @@ class RunConfig(_Strict):
     output_dir: str = "outputs/runs"
     include: list[str] | None = None
     synthetic_dataset_len: int = Field(default=1000, ge=1)
-    epochs: int | None = Field(default=None, ge=1, le=10_000)
-    batch_size: int | None = Field(default=None, ge=10, le=100_000)
+    epochs: int | None = Field(default=None, ge=1, le=MAX_EPOCHS)
+    batch_size: int | None = Field(default=None, ge=10, le=MAX_BATCH)
     time_budget_minutes: float | None = Field(default=None, gt=0, le=10_000)
     synthesizer: Engine = "ctgan"
     early_stopping: bool = True
@@ -91,6 +97,26 @@ class RunConfig(_Strict):
     min_rows: int = Field(default=20, ge=2)
     progress: bool = True
     workers: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("source")
+    @classmethod
+    def _no_password_in_url(cls, value: str) -> str:
+        from synthlake.lakehouse import is_sql_url
+
+        if is_sql_url(value):
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                password = make_url(value).password
+            except (ArgumentError, ValueError):
+                return value  # not a URL SQLAlchemy can parse: reported when the source is read
+            if password:
+                raise ValueError(
+                    f"the database URL holds a password; remove it from the URL and set {SOURCE_PASSWORD_ENV} "
+                    "in the environment (parameters are written to the run folder, secrets never are)"
+                )
+        return value
 
     @field_validator("include")
     @classmethod
@@ -185,10 +211,21 @@ def read_parameters_file(path: str | Path) -> dict[str, Any]:
 def build_config(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> RunConfig:
     """Validate parameters, with ``overrides`` (nested like the YAML) taking precedence.
 
+    A run-wide setting in ``overrides`` that tables may override (:data:`PER_TABLE`:
+    the command line's ``--epochs``, ``--synthetic-dataset-len``, ...) applies to every
+    table: the file's per-table values for it are dropped.
+
     Raises:
         ConfigError: naming every unknown or invalid parameter.
     """
-    merged = _merge(data, overrides or {})
+    overrides = overrides or {}
+    data = copy.deepcopy(data)
+    for key in PER_TABLE:  # a command-line value applies to every table, over the file's per-table values
+        if key in overrides:
+            for settings in (data.get("tables") or {}).values():
+                if isinstance(settings, dict):
+                    settings.pop(key, None)
+    merged = _merge(data, overrides)
     try:
         config = RunConfig.model_validate(merged)
     except ValidationError as exc:

@@ -12,13 +12,12 @@ import logging
 import math
 from typing import Any
 
-from synthlake.config import LLMSettings
+from synthlake.config import MAX_BATCH, MAX_EPOCHS, LLMSettings
 
 log = logging.getLogger(__name__)
 
 PAC = 10  # CTGAN's default pac: samples per discriminator pack
-MIN_EPOCHS, MAX_EPOCHS = 1, 2000
-MIN_BATCH, MAX_BATCH = PAC, 10_000
+MIN_EPOCHS, MIN_BATCH = 1, PAC  # the most of each are the parameters' own bounds (synthlake.config)
 TARGET_STEPS = 2000
 
 ANSWER_SCHEMA = {

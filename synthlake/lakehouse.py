@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -118,11 +119,32 @@ def _redact(source: str) -> str:
     return source
 
 
+def source_url(url: str) -> Any:
+    """The SQLAlchemy URL to connect with: ``url`` plus the password from the environment, if set.
+
+    The URL in the parameters never holds a password (parameters are written to the run
+    folder); ``SYNTHLAKE_SOURCE_PASSWORD`` supplies it.
+    """
+    from sqlalchemy.engine import make_url
+
+    from synthlake.config import SOURCE_PASSWORD_ENV
+
+    password = os.environ.get(SOURCE_PASSWORD_ENV)
+    return make_url(url).set(password=password) if password else make_url(url)
+
+
+def sql_engine(url: str) -> Any:
+    """A SQLAlchemy engine for ``url`` (see :func:`source_url`)."""
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(source_url(url))
+
+
 def _discover_sql(url: str) -> list[SourceTable]:
     import sqlalchemy
 
     try:
-        engine = sqlalchemy.create_engine(url)
+        engine = sql_engine(url)
         names = sqlalchemy.inspect(engine).get_table_names()
     except Exception as exc:  # noqa: BLE001 - any driver error means an unreadable source
         raise SourceError(f"Cannot read database '{_redact(url)}': {type(exc).__name__}") from None
@@ -171,7 +193,7 @@ def read_source_table(table: SourceTable) -> pd.DataFrame:
         elif table.kind == "sql":
             import sqlalchemy
 
-            engine = sqlalchemy.create_engine(table.location)
+            engine = sql_engine(table.location)
             quoted = engine.dialect.identifier_preparer.quote(table.name)
             with engine.connect() as connection:
                 frame = pd.read_sql_query(sqlalchemy.text(f"SELECT * FROM {quoted}"), connection)

@@ -150,3 +150,37 @@ def test_synthesizer_and_early_stopping_are_run_wide_with_table_overrides():
 def test_unknown_synthesizer_is_named():
     with pytest.raises(ConfigError, match=r"tables\.t\.synthesizer"):
         build_config({"source": "a", "tables": {"t": {"synthesizer": "gan9000"}}})
+
+
+def test_run_wide_override_wins_over_every_tables_own_value(tmp_path):
+    path = write_yaml(
+        tmp_path,
+        "source: a\ntables:\n  t:\n    synthetic_dataset_len: 2000\n    epochs: 3\n    label_variable: y\n"
+        "  u:\n    synthesizer: tvae\n",
+    )
+
+    config = load_config(path, {"synthetic_dataset_len": 100, "synthesizer": "gaussian_copula"})
+
+    assert config.table("t").synthetic_dataset_len == 100  # --synthetic-dataset-len: every table
+    assert config.table("u").synthesizer == "gaussian_copula"
+    assert config.table("t").epochs == 3  # not given on the command line: the table's own value
+    assert config.table("t").label_variable == "y"
+
+
+def test_a_password_in_a_database_url_is_refused_and_named():
+    with pytest.raises(ConfigError) as caught:
+        build_config({"source": "postgresql://analyst:hunter2@db.internal/crm"})
+
+    message = str(caught.value)
+    assert "parameter 'source'" in message and "SYNTHLAKE_SOURCE_PASSWORD" in message
+    assert "hunter2" not in message
+    assert build_config({"source": "postgresql://analyst@db.internal/crm"}).source.endswith("/crm")
+
+
+def test_epochs_and_batch_size_bounds_match_the_hyperparameter_check():
+    from synthlake.hyperparameters import MAX_BATCH, MAX_EPOCHS
+
+    assert build_config({"source": "a", "epochs": MAX_EPOCHS, "batch_size": MAX_BATCH}).epochs == MAX_EPOCHS
+    for name, value in (("epochs", MAX_EPOCHS + 1), ("batch_size", MAX_BATCH + 10)):
+        with pytest.raises(ConfigError, match=f"parameter '{name}'"):
+            build_config({"source": "a", name: value})

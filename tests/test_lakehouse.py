@@ -168,3 +168,14 @@ def test_lakehouse_layout_and_history(tmp_path):
 def test_reading_a_missing_lakehouse_table_is_a_source_error(tmp_path):
     with pytest.raises(SourceError, match="'ghost'"):
         Lakehouse(tmp_path / "lake").read("ghost")
+
+
+def test_database_password_comes_from_the_environment(monkeypatch):
+    from synthlake.lakehouse import source_url
+
+    url = "postgresql://analyst@db.internal/crm"
+    monkeypatch.delenv("SYNTHLAKE_SOURCE_PASSWORD", raising=False)
+    assert source_url(url).password is None
+    monkeypatch.setenv("SYNTHLAKE_SOURCE_PASSWORD", "from-the-environment")
+    assert source_url(url).password == "from-the-environment"
+    assert source_url(url).database == "crm"
