@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config = build_config(read_parameters_file(args.params), overrides_from(args)).with_absolute_paths()
             run_id = args.run_id or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-        orchestrator = Orchestrator(config, run_id, workers=args.workers or 0)
+        labelled = tuple(item.partition("=")[0] for item in args.label)
+        orchestrator = Orchestrator(config, run_id, workers=args.workers or 0, expected_tables=labelled)
         log.info("run %s -> %s", run_id, orchestrator.run_dir)
         manifest = orchestrator.run(resume=bool(args.resume))
     except SynthlakeError as exc:

@@ -8,6 +8,7 @@ synthetic tables go under ``<lakehouse>/Tables/<table>_synthetic``.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import shutil
@@ -151,12 +152,73 @@ def _discover_sql(url: str) -> list[SourceTable]:
     return [SourceTable(name, url, "sql") for name in sorted(names)]
 
 
-def _check_csv_header(path: str, table: str) -> None:
+def _check_csv_header(path: str, table: str) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), None)
     if not header:
         raise DataError(f"Table '{table}' ({path}) is empty: it has no header row", table=table)
-    _check_unique_columns([name.strip() for name in header], table)
+    _check_unique_columns(header, table)
+    return header
+
+
+def _json_keys(location: str, table: str) -> list[str]:
+    """The keys of a JSON table's first record, refusing a key given twice (json keeps the last)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        _check_unique_columns([key for key, _ in items], table)
+        return dict(items)
+
+    with open(location, encoding="utf-8") as handle:
+        text = handle.read(1 << 20).lstrip()
+    if text.startswith("["):  # a JSON array: the whole file is one document
+        records = json.loads(Path(location).read_text(encoding="utf-8"), object_pairs_hook=pairs)
+        first = records[0] if records else {}
+    else:  # JSON lines
+        line = text.split("\n", 1)[0]
+        first = json.loads(line, object_pairs_hook=pairs) if line.strip() else {}
+    return [str(key) for key in first] if isinstance(first, dict) else []
+
+
+def source_columns(table: SourceTable) -> list[str]:
+    """The column names of a source table, read from its header or schema only (no rows).
+
+    Used to check the parameters against every table before any table is trained.
+
+    Raises:
+        DataError: the table has no header or a column name twice.
+        SourceError: the table cannot be read.
+    """
+    try:
+        if table.kind == "csv":
+            return _check_csv_header(table.location, table.name)
+        if table.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            columns = list(pq.read_schema(table.location).names)
+        elif table.kind == "json":
+            columns = _json_keys(table.location, table.name)
+        elif table.kind == "excel":
+            header = pd.read_excel(table.location, header=None, nrows=1)
+            columns = [str(value) for value in header.iloc[0].tolist()] if len(header) else []
+        elif table.kind == "delta":
+            columns = [field.name for field in DeltaTable(table.location).schema().fields]
+        elif table.kind == "sql":
+            import sqlalchemy
+
+            inspector = sqlalchemy.inspect(sql_engine(table.location))
+            columns = [column["name"] for column in inspector.get_columns(table.name)]
+        else:  # pragma: no cover - discover_tables only makes the kinds above
+            raise SourceError(f"Table '{table.name}': unknown source kind '{table.kind}'")
+    except (DataError, SourceError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - readers raise many types; name the table
+        raise SourceError(
+            f"Cannot read the columns of table '{table.name}' from '{_redact(table.location)}' as {table.kind}: "
+            f"{type(exc).__name__}. Check that the file is complete and in that format."
+        ) from None
+    columns = [str(name) for name in columns]
+    _check_unique_columns(columns, table.name)
+    return columns
 
 
 def _check_unique_columns(columns: list[str], table: str) -> None:
@@ -185,8 +247,10 @@ def read_source_table(table: SourceTable) -> pd.DataFrame:
         elif table.kind == "parquet":
             frame = pd.read_parquet(table.location)
         elif table.kind == "json":
+            _json_keys(table.location, table.name)  # pandas would keep one of two equal keys
             frame = _read_json(table.location)
         elif table.kind == "excel":
+            source_columns(table)  # pandas would rename a repeated header to 'name.1'
             frame = pd.read_excel(table.location)
         elif table.kind == "delta":
             frame = DeltaTable(table.location).to_pandas()

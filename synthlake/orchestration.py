@@ -20,9 +20,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from synthlake.config import RunConfig
-from synthlake.errors import ConfigError, RunExistsError, SynthlakeError
-from synthlake.lakehouse import discover_tables
+from synthlake.config import TABLE_NAME, RunConfig
+from synthlake.errors import ConfigError, DataError, RunExistsError, SourceError, SynthlakeError
+from synthlake.lakehouse import discover_tables, source_columns
 from synthlake.products import read_json, sha256, write_json
 from synthlake.steps import RUN_PARAMETERS
 
@@ -235,6 +235,7 @@ class Orchestrator:
         notebooks: the folder of source notebooks.
         workers: tables run at once, each in its own process (papermill changes the
             working directory, which threads would share) with its own kernels.
+        expected_tables: tables that must be in the source (those named by ``--label``).
     """
 
     def __init__(
@@ -245,17 +246,58 @@ class Orchestrator:
         runner: Runner = execute_notebook,
         notebooks: Path = NOTEBOOKS,
         workers: int = 1,
+        expected_tables: tuple[str, ...] = (),
     ):
         self.config = config
+        self.expected_tables = expected_tables
         self.run_dir = Path(config.output_dir).resolve() / run_id
         self.runner = runner
         self.notebooks = notebooks
         self.workers = max(1, workers if workers > 1 else config.workers)
 
     # -- starting -----------------------------------------------------------------------
+    def preflight(self) -> list[str]:
+        """Check the parameters against every table's columns before any table is trained.
+
+        Reads headers and schemas only. A table name the lakehouse cannot hold, a column
+        named twice, a label that is not a column, or a label given for a table that the
+        source does not hold stops the run here, instead of after other tables trained.
+
+        Returns:
+            The names of the tables to run.
+
+        Raises:
+            ConfigError, SourceError, DataError: naming the table and column.
+        """
+        everything = discover_tables(self.config.source)
+        names = [table.name for table in everything]
+        unknown = sorted(set(self.expected_tables) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"--label names table '{unknown[0]}', which the source does not hold; it holds: {', '.join(names)}"
+            )
+        for name in sorted(set(self.config.tables) - set(names)):
+            log.warning("parameters set 'tables.%s', but the source holds no table '%s'; ignored", name, name)
+        tables = discover_tables(self.config.source, include=self.config.include) if self.config.include else everything
+        for table in tables:
+            if not TABLE_NAME.match(table.name):
+                raise SourceError(
+                    f"Table '{table.name}' ({table.location}) cannot be a lakehouse table name: use letters, digits, "
+                    "'_', '.' and '-' only (rename the file)"
+                )
+            label = self.config.table(table.name).label_variable
+            if label is not None and label not in source_columns(table):
+                raise DataError(
+                    f"Label '{label}' is not a column of table '{table.name}'; set "
+                    f"'tables.{table.name}.label_variable' to one of its columns",
+                    table=table.name,
+                    column=label,
+                )
+        return [table.name for table in tables]
+
     def start(self) -> Manifest:
-        """Create the run folder (refusing an existing one) and its manifest."""
-        tables = [table.name for table in discover_tables(self.config.source, include=self.config.include)]
+        """Check the parameters, then create the run folder (refusing an existing one) and its manifest."""
+        tables = self.preflight()
         self.run_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.run_dir.mkdir()

@@ -80,3 +80,38 @@ def test_unknown_parameter_in_file_exits_2(tmp_path, caplog):
 def test_bad_batch_size_exits_2(tmp_path, caplog):
     assert cli.main(["--source", str(tmp_path), "--batch-size", "25"]) == 2
     assert "multiple of 10" in caplog.text
+
+
+def _two_tables(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "first.csv").write_text("a,b\n" + "1,x\n" * 30)
+    (source / "second.csv").write_text("c,d\n" + "2,y\n" * 30)
+    return source
+
+
+def test_a_label_that_is_no_column_stops_the_run_before_any_table_trains(tmp_path, caplog):
+    source = _two_tables(tmp_path)
+    runs = tmp_path / "runs"
+
+    code = cli.main(["--source", str(source), "--output-dir", str(runs), "--label", "second=missing", "--no-progress"])
+
+    assert code == 2
+    assert "Label 'missing' is not a column of table 'second'" in caplog.text
+    assert not runs.exists() or not any(runs.iterdir())  # nothing ran, not even the first table
+
+
+def test_a_label_for_a_table_the_source_lacks_exits_2(tmp_path, caplog):
+    source = _two_tables(tmp_path)
+
+    assert cli.main(["--source", str(source), "--output-dir", str(tmp_path / "runs"), "--label", "frist=a"]) == 2
+    assert "--label names table 'frist'" in caplog.text and "first, second" in caplog.text
+
+
+def test_a_file_whose_name_cannot_be_a_table_exits_2(tmp_path, caplog):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "Sales 2024.csv").write_text("a,b\n" + "1,x\n" * 30)
+
+    assert cli.main(["--source", str(source), "--output-dir", str(tmp_path / "runs")]) == 2
+    assert "Table 'Sales 2024'" in caplog.text and "rename the file" in caplog.text

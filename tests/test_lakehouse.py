@@ -179,3 +179,35 @@ def test_database_password_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("SYNTHLAKE_SOURCE_PASSWORD", "from-the-environment")
     assert source_url(url).password == "from-the-environment"
     assert source_url(url).database == "crm"
+
+
+def test_duplicate_column_names_are_refused_in_json_and_excel_too(tmp_path):
+    lines = tmp_path / "visits.jsonl"
+    lines.write_text('{"id": 1, "city": "Paris", "id": 2}\n{"id": 3, "city": "Lyon", "id": 4}\n', encoding="utf-8")
+    array = tmp_path / "stays.json"
+    array.write_text('[{"n": 1, "n": 2}]', encoding="utf-8")
+    sheet = tmp_path / "people.xlsx"
+    pd.DataFrame([["Alice Smith", "Paris", "Bob Jones"]], columns=["name", "city", "name"]).to_excel(sheet, index=False)
+
+    for table, column in ((SourceTable("visits", str(lines), "json"), "id"),
+                          (SourceTable("stays", str(array), "json"), "n"),
+                          (SourceTable("people", str(sheet), "excel"), "name")):  # fmt: skip
+        with pytest.raises(DataError) as caught:
+            read_source_table(table)
+        assert f"more than one column named '{column}'" in str(caught.value)
+        assert "Paris" not in str(caught.value) and "Alice" not in str(caught.value)
+
+
+def test_source_columns_reads_headers_of_every_format(tmp_path):
+    from synthlake.lakehouse import source_columns
+
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    frame.to_json(tmp_path / "t.jsonl", orient="records", lines=True)
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    Lakehouse(tmp_path / "lake").write("t", frame)
+
+    for kind, path in (("csv", "t.csv"), ("parquet", "t.parquet"), ("json", "t.jsonl"), ("excel", "t.xlsx"),
+                       ("delta", "lake/Tables/t")):  # fmt: skip
+        assert source_columns(SourceTable("t", str(tmp_path / path), kind)) == ["a", "b"], kind
