@@ -42,6 +42,7 @@ SMALL_HOLDOUT = 200  # below this many holdout rows the figures are weak
 NNDR_PERCENTILE = 10
 REPAIR_PERCENTILE = 5
 POOL_NEIGHBOURS = 64  # nearest pooled real rows kept per synthetic row for the permutation test
+TIE_TOLERANCE = 1e-6  # distances this close are a tie (matrix products leave ~1e-7 residue)
 PERMUTATIONS = 200
 PERMUTATION_BLOCK = 25
 _MISSING = "<missing>"
@@ -101,7 +102,7 @@ class Encoder:
                 values = values.clip(*bounds)
             missing = values.isna().to_numpy()
             parts.append(((values.fillna(mean).to_numpy(dtype="float64") - mean) / std)[:, None])
-            if missing.any() or self.numeric[name][2]:
+            if self.numeric[name][2]:  # the training rows decide the columns, so every frame has the same
                 parts.append(missing.astype("float64")[:, None])
         scale = 1 / math.sqrt(2)  # two one-hot cells differ when the category differs: distance 1
         for name, known in self.categories.items():
@@ -237,15 +238,19 @@ class PrivacyReport:
         identical_sub = _identical(x_syn, x_sub)
         identical_hold = _identical(x_syn, x_hold)
 
-        # one pool of the training sample and the holdout; the observed share labels it as
-        # it is, and relabelling it at random gives the share's spread when nothing leaks
-        pool = np.vstack([x_sub, x_hold])
+        # the observed share, exactly: each synthetic row's nearest training-sample row and
+        # nearest holdout row (ties, within rounding, count half)
+        d_sub = nearest(x_syn, x_sub)[:, 0] if n else np.zeros(0)
+        d_hold = nearest(x_syn, x_hold)[:, 0] if n else np.zeros(0)
+        tied = np.isclose(d_sub, d_hold, rtol=1e-9, atol=TIE_TOLERANCE)
+        closer = float(((d_sub < d_hold) & ~tied).mean() + 0.5 * tied.mean()) if n else 0.5
+        # the spread when nothing leaks: one pool of both, relabelled at random (shuffled
+        # first, so that rows tied beyond the kept neighbours are not all of one side)
+        pool = np.vstack([x_sub, x_hold])[rng.permutation(len(x_sub) + len(x_hold))]
         distances, positions = neighbours(x_syn, pool, n=min(POOL_NEIGHBOURS, len(pool)))
-        observed = np.r_[np.ones(len(x_sub), bool), np.zeros(len(x_hold), bool)]
-        closer = float(dcr_share(distances, positions, observed[None, :])[0]) if n else 0.5
-        d_sub = np.where(observed[positions], distances, np.inf).min(axis=1) if n else np.zeros(0)
-        d_hold = np.where(~observed[positions], distances, np.inf).min(axis=1) if n else np.zeros(0)
-        permuted = _permutation_quantile(distances, positions, observed, rng) if n else None
+        permuted = None
+        if n:
+            permuted = _permutation_quantile(distances, positions, n_train=len(x_sub), n_pool=len(pool), rng=rng)
         formula = dcr_threshold(n)
         threshold = max(formula, permuted or 0.0)
 
@@ -310,7 +315,7 @@ class PrivacyReport:
 
 
 def _permutation_quantile(
-    distances: np.ndarray, positions: np.ndarray, observed: np.ndarray, rng: np.random.Generator
+    distances: np.ndarray, positions: np.ndarray, *, n_train: int, n_pool: int, rng: np.random.Generator
 ) -> float:
     """The 97.5th percentile of the DCR share when the pool is split at random.
 
@@ -321,16 +326,18 @@ def _permutation_quantile(
     shares = []
     for start in range(0, PERMUTATIONS, PERMUTATION_BLOCK):
         block = min(PERMUTATION_BLOCK, PERMUTATIONS - start)
-        labels = np.argsort(rng.random((block, len(observed))), axis=1) < observed.sum()
+        labels = np.argsort(rng.random((block, n_pool)), axis=1) < n_train
         shares.append(dcr_share(distances, positions, labels))
     return float(np.quantile(np.concatenate(shares), 0.975))
 
 
 def _nndr(two: np.ndarray) -> np.ndarray:
+    """Nearest / second-nearest distance. A copy of a row that the reference holds twice (0/0)
+    is as close as can be: 0, not 1."""
     if two.shape[1] < 2:
         return np.ones(len(two))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(two[:, 1] > 0, two[:, 0] / two[:, 1], 1.0)
+        ratio = np.where(two[:, 1] > 0, two[:, 0] / two[:, 1], 0.0)
     return ratio
 
 

@@ -187,3 +187,31 @@ def test_repair_drops_copies_and_rows_hugging_a_training_row(split):
     assert keep[100:].mean() > 0.8
     assert figures["copies"] >= 100 and figures["distance_floor"] > 0
     assert figures["kept"] == keep.sum()
+
+
+def test_gaps_only_in_the_holdout_are_compared_not_a_crash(split):
+    train, holdout, schema = split
+    holdout = holdout.astype({"age": "float64"})
+    holdout.loc[3, "age"] = np.nan  # the training rows have no gap in this column
+
+    details = PrivacyReport().generate(train, holdout, _people(500, seed=6), schema, k=10, seed=1).get_details()
+    keep, _ = repair_mask(train, holdout, _people(50, seed=7), schema, k=10)
+
+    assert details["passed"], details["reasons"]
+    assert len(keep) == 50
+
+
+def test_many_tied_neighbours_count_half_not_as_one_side():
+    # 400 identical real rows, half training and half holdout: every synthetic row ties
+    real = pd.DataFrame({"city": ["A"] * 400, "member": [True] * 400, "age": [40] * 400})
+    schema, _ = infer_schema(pd.concat([real, pd.DataFrame({"city": ["B"], "member": [False], "age": [41]})]), "t")
+    train, holdout = real.iloc[:200], real.iloc[200:]
+    synthetic = real.iloc[:100]
+
+    details = PrivacyReport().generate(train, holdout, synthetic, schema, k=1, seed=1).get_details()
+
+    assert details["dcr_share"] == 0.5
+
+
+def test_nndr_of_a_copy_of_a_duplicated_row_is_zero():
+    assert privacy._nndr(np.array([[0.0, 0.0], [1.0, 2.0]])).tolist() == [0.0, 0.5]
