@@ -49,8 +49,9 @@ def _utility(model_metrics: dict[str, Any] | None) -> dict[str, Any]:
     ratio = (model_metrics.get("ratio") or {}).get(metric)
     figures = {"metric": metric, "trained_on_synthetic": syn, "trained_on_real": real, "ratio": ratio}
     if ratio is None or real is None or real <= 0:
+        score = "no score" if real is None else f"{metric} {real:.2f}"
         return _not_measured(
-            f"A model trained on the real rows scores {metric} {real:.2f}: too weak a reference to judge the "
+            f"A model trained on the real rows scores {score}: too weak a reference to judge the "
             "synthetic table against.",
             figures,
         )
@@ -69,14 +70,15 @@ def _utility(model_metrics: dict[str, Any] | None) -> dict[str, Any]:
 
 def _privacy(privacy: dict[str, Any]) -> dict[str, Any]:
     passed = bool(privacy.get("passed"))
-    keys = ("dcr_share", "dcr_threshold", "identical_train_share", "identical_holdout_share", "n_compared")
+    keys = ("dcr_share", "dcr_threshold", "identical_train_sample_share", "identical_holdout_share", "n_compared")
     figures = {key: privacy.get(key) for key in keys}
     if passed:
         summary = (
             f"Synthetic rows are no closer to the training rows than to real rows CTGAN never saw: "
             f"{privacy['dcr_share']:.0%} are closer to a training row (about 50% is ideal; the limit is "
-            f"{privacy['dcr_threshold']:.0%}), and {privacy['identical_train_share']:.1%} copy a training row "
-            f"against {privacy['identical_holdout_share']:.1%} matching an unseen row."
+            f"{privacy['dcr_threshold']:.0%}), and {privacy['identical_train_sample_share']:.1%} copy a row of "
+            f"a training sample the holdout's size, against {privacy['identical_holdout_share']:.1%} matching an "
+            "unseen row."
         )
     else:
         summary = "The synthetic table sits too close to the training rows: " + "; ".join(privacy.get("reasons", []))

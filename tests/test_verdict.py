@@ -60,3 +60,21 @@ def test_small_holdout_is_said():
     small = {**PRIVACY_OK, "small_sample_warning": "The holdout has only 12 rows"}
 
     assert "weak" in verdict({"quality_score": 0.9}, None, small)["privacy"]["summary"]
+
+
+def test_a_real_reference_without_a_score_is_not_measured_not_a_crash():
+    nan_real = {"task": "regression", "label": "y", "synthetic": {"r2": 0.1}, "real": {"r2": None}, "ratio": {}}
+
+    judged = verdict({"quality_score": 0.9, "detection_auc": 0.6}, nan_real, PRIVACY_OK)
+
+    assert judged["utility"]["status"] == "not measured"
+    assert "no score" in judged["utility"]["summary"]
+
+
+def test_privacy_words_compare_copies_on_samples_of_the_same_size():
+    figures = {**PRIVACY_OK, "identical_train_share": 0.08, "identical_train_sample_share": 0.02,
+               "identical_holdout_share": 0.02}  # fmt: skip
+
+    summary = verdict({"quality_score": 0.9, "detection_auc": 0.6}, CLASSIFIER, figures)["privacy"]["summary"]
+
+    assert "2.0% copy a row of a training sample the holdout's size, against 2.0%" in summary
