@@ -453,14 +453,18 @@ def _draw_distribution(
     syn: np.ndarray,
     discrete: bool,
     min_count: int = HEXBIN_MINCNT,
+    syn_min_count: int = 1,
 ) -> None:
     """Histogram of real and synthetic on shared bins, with percentile box plots underneath.
 
-    Real bars holding fewer than ``min_count`` rows are left empty.
+    Real bars holding fewer than ``min_count`` rows are left empty, synthetic ones fewer
+    than ``syn_min_count`` (``min_count`` too when the synthetic table was quarantined:
+    its rows may be copies of real ones).
     """
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1.3]})
     bins = _bins(real, syn, discrete)
-    for values, color, label, floor in ((real, REAL_COLOR, "real", min_count), (syn, SYN_COLOR, "synthetic", 1)):
+    floors = ((real, REAL_COLOR, "real", min_count), (syn, SYN_COLOR, "synthetic", syn_min_count))
+    for values, color, label, floor in floors:
         shown = values[(values >= bins[0]) & (values <= bins[-1])]
         if len(shown):
             counts, _ = np.histogram(shown, bins=bins)
@@ -488,8 +492,15 @@ def _draw_distribution(
     _value_axis(bottom.xaxis, kind, integer=discrete)
 
 
-def _frequencies(real: pd.Series, syn: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Relative frequencies of the top real categories, the rest pooled as 'other'."""
+def _frequencies(
+    real: pd.Series, syn: pd.Series, *, min_count: int = 1, syn_min_count: int = 1
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Relative frequencies of the top real categories, the rest pooled as 'other'.
+
+    A real bar that stands for fewer than ``min_count`` rows (a rare ``(missing)``, a
+    boolean's minority, a small pooled 'other') is drawn empty; a synthetic one under
+    ``syn_min_count`` likewise.
+    """
 
     def labelled(values: pd.Series) -> pd.Series:
         return values.astype(object).where(values.notna(), "(missing)").astype(str)
@@ -506,6 +517,8 @@ def _frequencies(real: pd.Series, syn: pd.Series) -> tuple[list[str], np.ndarray
         real_freq.append(real_other)
         syn_freq.append(syn_other)
     real_total, syn_total = max(real_counts.sum(), 1), max(syn_counts.sum(), 1)
+    real_freq = [count if count >= min_count else 0 for count in real_freq]
+    syn_freq = [count if count >= syn_min_count else 0 for count in syn_freq]
     return top, np.array(real_freq) / real_total, np.array(syn_freq) / syn_total
 
 
@@ -569,8 +582,13 @@ def _draw_pair(
     syn: np.ndarray,
     title: str,
     min_count: int = HEXBIN_MINCNT,
+    syn_points: bool = True,
 ) -> None:
-    """Real data as a hexagon density (cells under ``min_count`` rows hidden), synthetic rows as points on top."""
+    """Real data as a hexagon density (cells under ``min_count`` rows hidden), synthetic rows as points on top.
+
+    With ``syn_points`` false (a quarantined table, whose rows may copy real ones) the
+    synthetic rows are drawn as hexagon outlines under the same ``min_count`` rule.
+    """
     axes = figure.subplots()
     if len(real):
         gridsize = int(min(HEXBIN_GRIDSIZE, max(6, np.sqrt(len(real) / 5))))
@@ -596,7 +614,13 @@ def _draw_pair(
                 fontsize=5.5,
                 color="dimgrey",
             )
-    if len(syn):
+    if len(syn) and not syn_points:
+        gridsize = int(min(HEXBIN_GRIDSIZE, max(6, np.sqrt(len(syn) / 5))))
+        axes.hexbin(
+            syn[:, 0], syn[:, 1], gridsize=gridsize, mincnt=min_count, cmap="Oranges", alpha=0.5,
+            linewidths=0.4, edgecolors=SYN_COLOR,
+        )  # fmt: skip
+    elif len(syn):
         if len(syn) > MAX_SCATTER_POINTS:
             syn = syn[np.random.default_rng(0).choice(len(syn), MAX_SCATTER_POINTS, replace=False)]
         sparse = len(syn) <= 500  # many points would hide the real density underneath
@@ -843,13 +867,14 @@ def _correlation_section(comparison: dict) -> list[Flowable]:
 
 
 def _distribution_section(
-    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, k: int = HEXBIN_MINCNT
+    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, k: int = HEXBIN_MINCNT, released: bool = True
 ) -> list[Flowable]:
     out = _heading(6, "Distributions: real vs synthetic")
     out.append(
         _note(
             f"Histograms share their bins and show densities; they span the {HIST_RANGE[0]:.1%} to "
-            f"{HIST_RANGE[1]:.1%} quantiles of both tables; a real bar holding fewer than {k} rows is left empty. "
+            f"{HIST_RANGE[1]:.1%} quantiles of both tables; a real bar (histogram or category) holding fewer than "
+            f"{k} rows is left empty. "
             "Box plots are drawn from percentiles "
             "(box p25–p75, line p50, whiskers p5–p95) with no individual points. Bars compare the "
             f"share of rows of the {TOP_CATEGORIES} most frequent real categories; the rest is 'other'. "
@@ -870,11 +895,14 @@ def _distribution_section(
                 syn=syn_x,
                 discrete=column.integer,
                 min_count=k,
+                syn_min_count=1 if released else k,
             )
             numeric.append(_image(draw, (3.6, 2.6), FRAME_WIDTH / 2 - 4))
         elif column.kind in ("categorical", "boolean"):
             syn_values = synthetic[column.name] if column.name in synthetic else pd.Series(dtype=object)
-            labels, real_freq, syn_freq = _frequencies(real[column.name], syn_values)
+            labels, real_freq, syn_freq = _frequencies(
+                real[column.name], syn_values, min_count=k, syn_min_count=1 if released else k
+            )
             draw = functools.partial(_draw_frequencies, name=column.name, labels=labels, real=real_freq, syn=syn_freq)
             categorical.append(_image(draw, (3.6, 1.0 + 0.16 * len(labels)), FRAME_WIDTH / 2 - 4))
     out.append(_p("Numeric and date columns", "h2"))
@@ -910,7 +938,12 @@ def _joint(frame: pd.DataFrame, names: Sequence[str], kinds: Sequence[str]) -> n
 
 
 def _pairs_section(
-    schema: TableSchema, real: pd.DataFrame, synthetic: pd.DataFrame, comparison: dict, k: int = HEXBIN_MINCNT
+    schema: TableSchema,
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    comparison: dict,
+    k: int = HEXBIN_MINCNT,
+    released: bool = True,
 ) -> list[Flowable]:
     out = _heading(7, "Most correlated pairs")
     pairs = _top_pairs(schema, comparison)
@@ -919,8 +952,13 @@ def _pairs_section(
     out.append(
         _note(
             f"Real rows are never drawn one by one: they appear as a hexagon density, and hexagons holding "
-            f"fewer than {k} real rows are left blank. Synthetic rows are the orange points "
-            f"(at most {MAX_SCATTER_POINTS:,} shown)."
+            f"fewer than {k} real rows are left blank. "
+            + (
+                f"Synthetic rows are the orange points (at most {MAX_SCATTER_POINTS:,} shown)."
+                if released
+                else f"This synthetic table was quarantined (its rows may copy real ones), so it too is drawn as "
+                f"orange hexagons of at least {k} rows, never as points."
+            )
         )
     )
     images = []
@@ -932,6 +970,7 @@ def _pairs_section(
         draw = functools.partial(
             _draw_pair,
             min_count=k,
+            syn_points=released,
             columns=columns,
             real=_joint(real, names, kinds),
             syn=_joint(synthetic, names, kinds),
@@ -1226,6 +1265,7 @@ def build_report(
     run_facts: dict,
     evaluation: dict | None = None,
     k: int = HEXBIN_MINCNT,
+    released: bool = True,
 ) -> Path:
     """Write the auditable PDF report of one synthetic table, atomically.
 
@@ -1247,6 +1287,8 @@ def build_report(
             its verdict is the first page.
         k: the privacy threshold: rare categories and extremes of ``real`` are protected
             before drawing, and no bar or hexagon of real data stands for fewer rows.
+        released: whether the synthetic table passed the privacy gate. A quarantined one
+            may hold copies of real rows, so it is drawn under the same rules as ``real``.
 
     Returns:
         The path of the PDF.
@@ -1254,6 +1296,8 @@ def build_report(
     path = Path(path)
     redact = _Redactor(schema, real)
     real = protect_frame(real, schema, k)
+    if not released:
+        synthetic = protect_frame(synthetic, schema, k)
     story: list[Flowable] = [
         *_verdict_section(table, evaluation, run_facts, redact),
         *_run_section(table, run_facts, hyperparameters, redact),
@@ -1261,8 +1305,8 @@ def build_report(
         *_statistics_section(schema, summary_real, summary_synthetic),
         *_fidelity_section(comparison),
         *_correlation_section(comparison),
-        *_distribution_section(schema, real, synthetic, k),
-        *_pairs_section(schema, real, synthetic, comparison, k),
+        *_distribution_section(schema, real, synthetic, k, released),
+        *_pairs_section(schema, real, synthetic, comparison, k, released),
         *_model_section(model_metrics, redact),
         *_privacy_section(evaluation, redact),
         *_narrative_section(narrative, redact),

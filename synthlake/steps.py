@@ -376,6 +376,12 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         "rows": sum(written),
     }
     write_json(ctx.path("release.json"), release)
+    # why a quarantined table is there, beside it, for whoever finds it in the lakehouse
+    reasons_path = Lakehouse(ctx.config.destination, area=QUARANTINE).table_path(ctx.synthetic_table + ".reasons.json")
+    if released:
+        reasons_path.unlink(missing_ok=True)
+    else:
+        write_json(reasons_path, {"table": ctx.table, "run_id": ctx.run_dir.name, **release})
     if not released:
         log.warning(
             "table %s failed the privacy gate; its synthetic table is quarantined at %s: %s",
@@ -583,4 +589,5 @@ def generate_report(ctx: StepContext) -> Path:
         run_facts=run_facts,
         evaluation=read_json(ctx.path("evaluation.json")),
         k=ctx.config.privacy.k,
+        released=ctx.released,
     )

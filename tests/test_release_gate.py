@@ -76,6 +76,8 @@ def test_leaky_generator_is_quarantined(tmp_path, leaky):
     assert release["area"] == "Quarantine" and release["reasons"]
     assert not Lakehouse(ctx.config.destination).exists("t_synthetic")
     assert Lakehouse(ctx.config.destination, area="Quarantine").exists("t_synthetic")
+    beside = read_json(Lakehouse(ctx.config.destination, area="Quarantine").table_path("t_synthetic.reasons.json"))
+    assert beside["reasons"] == release["reasons"] and beside["table"] == "t"
     assert not ctx.released and len(ctx.synthetic()) == 300  # later steps read the quarantined table
     privacy = read_json(ctx.path("privacy.json"))
     assert privacy["identical_train_share"] == 1.0 and not privacy["passed"]

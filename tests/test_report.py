@@ -204,3 +204,28 @@ def test_identifier_values_are_redacted_from_free_text() -> None:
     text = redact("Rows like Alan Turing, or (b22) and c333. Then 17 rows and Ada alone.")
 
     assert text == "Rows like [redacted], or ([redacted]) and [redacted]. Then 17 rows and Ada alone."
+
+
+def test_category_bars_never_stand_for_fewer_than_k_rows() -> None:
+    from synthlake.report import _frequencies
+
+    real = pd.Series([True] * 97 + [False] * 3)  # a boolean's minority of 3
+    syn = pd.Series([True] * 95 + [False] * 5)
+
+    labels, real_freq, syn_freq = _frequencies(real, syn, min_count=10)
+    _, _, quarantined = _frequencies(real, syn, min_count=10, syn_min_count=10)
+
+    shares = dict(zip(labels, real_freq, strict=True))
+    assert shares["True"] == pytest.approx(0.97) and shares["False"] == 0.0
+    assert dict(zip(labels, syn_freq, strict=True))["False"] == pytest.approx(0.05)
+    assert dict(zip(labels, quarantined, strict=True))["False"] == 0.0
+
+
+def test_a_quarantined_table_is_drawn_like_real_data(tmp_path: Path) -> None:
+    real = make_real(120)[["income", "spend", "segment"]]
+    inputs = report_inputs(real, real.copy(), "leaky", label=None)  # a leaky "synthetic" table: copies
+
+    path = build_report(tmp_path / "leaky.pdf", released=False, **inputs)
+
+    assert "quarantined (its rows may copy real ones)" in pdf_text(path)
+    assert "never as points" in pdf_text(path)
