@@ -40,6 +40,9 @@ def _common_prefix(values: pd.Series) -> str:
     return match.group(0) if match and len(match.group(0)) < len(prefix) + 1 else ""
 
 
+MAX_INTEGER_DIGITS = 18  # whole-number identifiers stay within int64
+
+
 def describe(column: ColumnSchema, values: pd.Series) -> IdentifierFormat:
     """Keep the format of an identifier column, not its values."""
     present = values.dropna()
@@ -99,11 +102,13 @@ def regenerate(spec: IdentifierFormat, n_rows: int, *, seed: int, locale: str = 
     """
     rng = np.random.default_rng(seed)
     if spec.format == "integer":
-        low = 10 ** (spec.integer_digits - 1) if spec.integer_digits > 1 else 1
-        high = 10**spec.integer_digits
+        digits = min(spec.integer_digits, MAX_INTEGER_DIGITS)
+        low = 10 ** (digits - 1) if digits > 1 else 1
+        high = 10**digits
         if high - low < 2 * n_rows:
             high = low + 4 * n_rows
-        values: list = list(rng.choice(np.arange(low, high), size=n_rows, replace=False))
+        # drawn from the range's size, never materialising it (a 10-digit phone range has 9e9 values)
+        values = rng.choice(high - low, size=n_rows, replace=False) + low
         series = pd.Series(values, dtype="Int64", name=spec.name)
     else:
         fake = Faker(locale)

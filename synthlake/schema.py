@@ -54,6 +54,10 @@ VALUE_FORMATS = ("email", "uuid", "iban", "ssn", "ip", "card", "phone")  # check
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "t": True, "f": False, "y": True, "n": False}
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?$")
 FREE_TEXT_MEAN_LENGTH = 30
+# a text column is personal by its name alone only with this many distinct values (or half its rows
+# distinct): 'product_name' with 20 products, or 'hotel' (tel$), stay categories, learned with k
+NAME_ONLY_MIN_DISTINCT = 50
+NUMERIC_PII = ("phone", "ssn", "iban", "card")  # formats a column of whole numbers may hold
 DISCRETE_INTEGER_MAX_VALUES = 15
 
 
@@ -170,9 +174,11 @@ def _text_format(name: str, present: pd.Series) -> tuple[str | None, str]:
             continue  # digit strings are too common to call phones by value alone
         if _share(sample, fmt) >= 0.9:
             return fmt, f"at least 90% of values have the {fmt} format"
-    for fmt, pattern in PII_NAMES.items():
-        if pattern.search(name):
-            return fmt, f"the column name suggests {fmt}"
+    distinct = present.nunique()
+    if distinct >= NAME_ONLY_MIN_DISTINCT or distinct > 0.5 * len(present):
+        for fmt, pattern in PII_NAMES.items():
+            if pattern.search(name):
+                return fmt, f"the column name suggests {fmt} and it has many distinct values"
     return None, ""
 
 
@@ -220,6 +226,15 @@ def infer_column(name: str, values: pd.Series, *, identifier: bool | None = None
                 integer=integer,
                 format="integer",
                 reason="unique whole numbers named like a key",
+                **base,
+            ), values
+        named = [fmt for fmt in NUMERIC_PII if PII_NAMES[fmt].search(name)]
+        if identifier is None and integer and named:  # a phone or national ID stored as a number
+            return ColumnSchema(
+                kind="identifier",
+                integer=True,
+                format="integer",
+                reason=f"whole numbers in a column named like {named[0]}",
                 **base,
             ), values
         discrete = integer and n_unique <= DISCRETE_INTEGER_MAX_VALUES

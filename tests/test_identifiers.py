@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from synthlake.identifiers import describe, regenerate
+from synthlake.identifiers import IdentifierFormat, describe, regenerate
 from synthlake.schema import PATTERNS, ColumnSchema, infer_column
 
 
@@ -80,3 +80,12 @@ def test_same_seed_same_integer_ids():
     spec = spec_of("order_id", pd.Series(np.arange(1, 51)))
 
     pd.testing.assert_series_equal(regenerate(spec, 30, seed=2), regenerate(spec, 30, seed=2))
+
+
+def test_long_integer_identifiers_are_drawn_without_materialising_their_range():
+    spec = IdentifierFormat("phone", "integer", unique=False, missing_share=0.0, integer_digits=12)
+
+    values = regenerate(spec, 1_000, seed=3)
+
+    assert values.astype(str).str.len().eq(12).all()
+    assert values.is_unique

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -116,3 +117,37 @@ def test_timestamps_across_a_daylight_saving_change_are_datetime():
 
     assert column.kind == "datetime"
     assert converted.iloc[1] == pd.Timestamp("2021-07-01 08:00:00")
+
+
+def test_a_phone_or_national_id_stored_as_numbers_is_an_identifier():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "phone": rng.integers(2_000_000_000, 9_999_999_999, 100).repeat(2),  # repeated: not a unique key
+            "national_id": rng.integers(100_000_000, 999_999_999, 200),
+            "visits": rng.integers(0, 40, 200),
+        }
+    )
+
+    schema, _ = infer_schema(frame, "people")
+
+    assert schema.column("phone").kind == "identifier" and "named like phone" in schema.column("phone").reason
+    assert schema.column("national_id").kind == "identifier"
+    assert schema.column("visits").kind == "numeric"
+
+
+def test_a_name_alone_makes_an_identifier_only_with_many_distinct_values():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "product_name": rng.choice([f"product {i}" for i in range(12)], 300),
+            "hotel": rng.choice(["Ritz", "Savoy", "Plaza"], 300),
+            "first_name": [f"Given{i % 150}" for i in range(300)],
+        }
+    )
+
+    schema, _ = infer_schema(frame, "orders")
+
+    assert schema.column("product_name").kind == "categorical"
+    assert schema.column("hotel").kind == "categorical"
+    assert schema.column("first_name").kind == "identifier"
