@@ -4,8 +4,10 @@ One row per column. Numeric and datetime columns get count, missing, mean, std, 
 quantiles (1, 5, 25, 50, 75, 95, 99) and max; categorical and boolean columns get
 distinct counts and their most frequent values. Identifier columns get counts only:
 their values are personal and are never summarised. With ``k`` > 1, labels held by
-fewer than ``k`` rows are counted, not named, and min and max are the ``k``-th
-smallest and largest values (see :mod:`synthlake.protection`).
+fewer than ``k`` rows are counted, not named; min and max are the ``k``-th
+smallest and largest values, and mean and std those of values clipped to them (see
+:mod:`synthlake.protection`); a boolean's share of true is withheld when one side has
+fewer than ``k`` rows.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ TOP_VALUES = 5
 
 
 def _protected_stats(numbers: pd.Series, k: int) -> dict | None:
-    """Mean, std, min, quantiles and max, with the extremes clipped to the k-th value."""
+    """Mean, std, min, quantiles and max, with the extremes clipped to the k-th value.
+
+    Mean and std are those of the clipped values too (winsorised), so that no figure
+    moves with one individual's exact extreme.
+    """
     numbers = numbers.dropna().astype("float64")
     if numbers.empty:
         return None
     low, high = k_bounds(numbers, k)
-    stats = {"mean": numbers.mean(), "std": numbers.std(ddof=1) if len(numbers) > 1 else 0.0, "min": low, "max": high}
+    clipped = numbers.clip(low, high)
+    stats = {"mean": clipped.mean(), "std": clipped.std(ddof=1) if len(numbers) > 1 else 0.0, "min": low, "max": high}
     quantiles = numbers.quantile(list(QUANTILES)).clip(low, high)
     stats.update({name: quantiles.iloc[i] for i, name in enumerate(QUANTILE_COLUMNS)})
     return stats
@@ -105,5 +112,8 @@ def _column_row(column: ColumnSchema, values: pd.Series, k: int) -> dict:
     elif column.kind in ("categorical", "boolean", "constant"):
         row["top_values"] = _top_values(values, k)
         if column.kind == "boolean":
-            row["mean"] = values.dropna().astype(float).mean() if values.notna().any() else None
+            present = values.dropna().astype(float)
+            minority = min(present.sum(), len(present) - present.sum())
+            # the share of true values would give away a minority of fewer than k rows
+            row["mean"] = present.mean() if len(present) and (minority == 0 or minority >= k) else None
     return row

@@ -102,3 +102,18 @@ def test_lakehouse_profile_reads_a_column_at_a_time_with_the_same_figures(mixed_
 
     pd.testing.assert_frame_equal(streamed, summarize(original(lakehouse, "t"), schema, k=3))
     assert all(columns is not None and len(columns) == 1 for columns in reads)
+
+
+def test_with_k_no_figure_moves_with_one_extreme_and_a_small_minority_is_withheld():
+    values = pd.Series(np.r_[np.arange(1.0, 100.0), 1e9])  # one individual far out
+    frame = pd.DataFrame({"amount": values, "flag": [True] * 97 + [False] * 3})
+    schema, typed = infer_schema(frame, "t")
+
+    protected = summarize(typed, schema, k=10).set_index("column")
+    moved = summarize(typed.assign(amount=values.replace(1e9, 2e9)), schema, k=10).set_index("column")
+
+    for name in ("mean", "std", "max", "p99"):
+        assert protected.loc["amount", name] == moved.loc["amount", name], name
+    assert protected.loc["amount", "max"] == 91.0  # the 10th largest value
+    assert pd.isna(protected.loc["flag", "mean"])  # 3 false of 100: the share would tell
+    assert summarize(typed, schema, k=3).set_index("column").loc["flag", "mean"] == pytest.approx(0.97)
