@@ -3,8 +3,9 @@ real notebooks), and look for them everywhere a product could carry them.
 
 Canaries: a one-off category in two columns, extreme numbers, and unique e-mail strings,
 added to the bundled Palmer penguins table. None may appear in the synthetic table, the
-CSVs, the JSON, the executed notebooks (outputs and metadata), the PDF's text or the
-requests sent to the model.
+CSVs, the JSON, the executed notebooks (outputs and metadata), the PDF's text, the model
+files (the pickled synthesizer and its cached data transformer hold their strings as text)
+or the requests sent to the model; nor may the API key.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ HYPERPARAMETERS_ANSWER = json.dumps({"epochs": 2, "batch_size": 100, "reason": "
 CANARIES = [
     "Canaryspecies", "Canaryland", "canary.bird", "secret.example",
     "987.65", "987.6", "31337", "31.3k", "3.134e+04", "3.13e+04", "77.77",
+    "sk-test-canary",  # the API key, set in the environment only
 ]  # fmt: skip
 
 
@@ -109,7 +111,7 @@ def test_no_canary_in_the_synthetic_table(run):
 def test_no_canary_in_any_product_notebook_or_pdf(run):
     checked = 0
     for path in sorted(run["dir"].rglob("*")):
-        if not path.is_file() or path.suffix == ".pkl":  # the model file: owner-only, hash-checked
+        if not path.is_file():
             continue
         if path.suffix == ".pdf":
             text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
@@ -117,7 +119,7 @@ def test_no_canary_in_any_product_notebook_or_pdf(run):
             text = path.read_text(errors="ignore")
         assert not _found(text), f"{path.relative_to(run['dir'])} holds {_found(text)}"
         checked += 1
-    assert checked >= 20  # CSVs, JSON, narrative, manifest, nine notebooks, the PDF
+    assert checked >= 20  # CSVs, JSON, narrative, manifest, nine notebooks, the PDF, the model files
 
 
 @pytest.mark.slow
