@@ -113,9 +113,13 @@ class RunLock:
         try:
             handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
+            if not self._holder_alive():  # left by a run that was killed: take it over
+                log.warning("lock file %s was left by a run that no longer runs; taking it over", self.path)
+                self.path.unlink(missing_ok=True)
+                return self.__enter__()
             raise RunExistsError(
                 f"Run folder '{self.path.parent}' is in use by another run (lock file {self.path.name}); "
-                "wait for it, or delete the lock file if that run was killed"
+                "wait for it to finish"
             ) from None
         with os.fdopen(handle, "w") as lock:
             lock.write(f"{os.getpid()}\n")
@@ -123,6 +127,20 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.path.unlink(missing_ok=True)
+
+    def _holder_alive(self) -> bool:
+        """Whether the process named in the lock file still runs (on this machine)."""
+        try:
+            pid = int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return True  # being written, or unreadable: assume a live run
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # another user's live process
+        return True
 
 
 class Manifest:
@@ -461,10 +479,20 @@ class Orchestrator:
 
     @staticmethod
     def _products_intact(table_dir: Path, record: dict[str, Any]) -> bool:
+        """Every product is there with its recorded hash, and so is every Delta table a product names."""
         products = record.get("products") or {}
-        return all(
+        if not all(
             (table_dir / name).exists() and sha256(table_dir / name) == digest for name, digest in products.items()
-        )
+        ):
+            return False
+        for name in products:  # import.json and release.json name the Delta table they wrote
+            if name.endswith(".json"):
+                data = read_json(table_dir / name)
+                if isinstance(data, dict) and data.get("delta_sha256"):
+                    table = Path(data["delta_path"])
+                    if not table.is_dir() or sha256(table) != data["delta_sha256"]:
+                        return False
+        return True
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -524,9 +552,17 @@ def evaluation_summary(table_dir: Path) -> dict[str, Any]:
     return summary
 
 
+def _elapsed(data: dict[str, Any]) -> str:
+    try:
+        seconds = (dt.datetime.fromisoformat(data["finished"]) - dt.datetime.fromisoformat(data["started"])).seconds
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return f" in {seconds // 60} min {seconds % 60} s"
+
+
 def summary_lines(manifest: Manifest) -> list[str]:
     """A few lines saying which tables completed, and which failed where and why."""
-    lines = [f"Run {manifest.data['run_id']}: {manifest.data['status']}"]
+    lines = [f"Run {manifest.data['run_id']}: {manifest.data['status']}" + _elapsed(manifest.data)]
     for name, info in manifest.data["tables"].items():
         if info["status"] == "completed":
             verdict = (info.get("evaluation") or {}).get("verdict") or {}

@@ -23,7 +23,7 @@ from synthlake.errors import ConfigError, DataError, StepError, SynthlakeError
 from synthlake.evaluation import Comparison
 from synthlake.holdout import split_indices
 from synthlake.lakehouse import Lakehouse, discover_tables, read_source_table
-from synthlake.products import read_json, write_csv, write_json, write_text
+from synthlake.products import read_json, sha256, write_csv, write_json, write_text
 from synthlake.profiling import summarize, summarize_lakehouse
 from synthlake.schema import TableSchema, infer_schema
 
@@ -196,7 +196,8 @@ def import_data(ctx: StepContext) -> TableSchema:
     write_json(
         ctx.path("import.json"),
         {"source_kind": source.kind, "rows": len(typed), "columns": typed.shape[1], "delta_version": version,
-         "delta_path": str(ctx.lakehouse.table_path(table))},
+         "delta_path": str(ctx.lakehouse.table_path(table)),
+         "delta_sha256": sha256(ctx.lakehouse.table_path(table))},
     )  # fmt: skip
     return schema
 
@@ -374,6 +375,8 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         "reasons": privacy["reasons"],
         "repaired": bool(repairs),
         "rows": sum(written),
+        # resume re-runs this step when the table was changed or removed since
+        "delta_sha256": sha256(lakehouse.table_path(ctx.synthetic_table)),
     }
     write_json(ctx.path("release.json"), release)
     # why a quarantined table is there, beside it, for whoever finds it in the lakehouse

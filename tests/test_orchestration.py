@@ -18,6 +18,7 @@ from synthlake import steps
 from synthlake.config import build_config
 from synthlake.errors import ConfigError, RunExistsError
 from synthlake.orchestration import Manifest, Orchestrator, RunLock, check_notebook_parameters, summary_lines
+from synthlake.products import read_json
 
 STEP_OF = {
     "01_import_data_to_lakehouse": lambda ctx: steps.import_data(ctx),
@@ -216,6 +217,32 @@ def test_resume_reruns_a_step_whose_product_changed(config):
         "07_gpt_prompting",
         "09_generate_reports",
     ]
+
+
+def test_resume_reruns_from_the_step_whose_delta_table_changed(config):
+    from deltalake import write_deltalake
+
+    orchestrator = Orchestrator(config, "r5", runner=InProcessRunner())
+    orchestrator.run()
+    release = read_json(orchestrator.run_dir / "beta" / "release.json")
+    write_deltalake(release["delta_path"], pd.DataFrame({"x": [1]}), mode="overwrite", schema_mode="overwrite")
+    runner = InProcessRunner()
+
+    Orchestrator(config, "r5", runner=runner).run(resume=True)
+
+    assert [stem for _, stem in runner.calls][0] == "04_synthetic_data_generation"
+    assert {table for table, _ in runner.calls} == {"beta"}
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(config):
+    orchestrator = Orchestrator(config, "killed", runner=InProcessRunner())
+    orchestrator.start()
+    (orchestrator.run_dir / "run.lock").write_text("999999999\n")  # no such process
+
+    manifest = orchestrator.run(resume=True)
+
+    assert manifest.data["status"] == "completed"
+    assert not (orchestrator.run_dir / "run.lock").exists()
 
 
 def test_a_second_run_into_the_same_folder_refuses(config):
