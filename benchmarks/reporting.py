@@ -215,6 +215,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         note = (f"Note: other processes competed for the CPUs during this run (1-minute load average up to "
                 f"{max(loads):.1f} on {cpus} cores); its times are inflated and ratios less reliable.")  # fmt: skip
         lines += [note, ""]
+    for update in meta.get("updates", []):
+        measured = ", ".join(update["tables"] + update["sections"])
+        lines += [f"Re-measured on {update['started'][:16].replace('T', ' ')} UTC in a second run (`--update`): "
+                  f"{measured}.", ""]  # fmt: skip
     lines += [f"Versions: {versions}. Whole benchmark: {meta.get('wall_seconds', 0) / 60:.0f} min.", ""]
     return "\n".join(lines)
 

@@ -90,6 +90,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=int, default=7200, help="seconds before one engine process is stopped")
     parser.add_argument("--output-dir", type=Path, default=HERE / "results", help="where results go")
     parser.add_argument("--name", help="results file stem (default: latest, or quick with --quick)")
+    parser.add_argument(
+        "--update", action="store_true",
+        help="measure only what is asked and replace it in the existing results file (e.g. one table whose run "
+        "was disturbed); the rest is kept, and meta.updates records what was re-measured and when",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
     for key in ("tables", "max_rows", "scaling_rows", "sample_rows", "overhead_table", "epochs"):
@@ -361,6 +366,30 @@ def bench_scaling(args: argparse.Namespace, raw: Path) -> dict[str, Any]:
     return result
 
 
+def merge_update(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``previous`` results with the tables and sections measured in ``update`` replacing theirs."""
+    merged = dict(previous)
+    fresh = {table["name"]: table for table in update["tables"]}
+    merged["tables"] = [fresh.pop(table["name"], table) for table in previous["tables"]] + list(fresh.values())
+    for section in ("overhead", "workers", "scaling"):
+        if section in update:
+            merged[section] = update[section]
+    meta = dict(previous["meta"])
+    meta["updates"] = [
+        *meta.get("updates", []),
+        {
+            "started": update["meta"]["started"],
+            "finished": update["meta"]["finished"],
+            "tables": [table["name"] for table in update["tables"]],
+            "sections": [section for section in ("overhead", "workers", "scaling") if section in update],
+            "wall_seconds": update["meta"]["wall_seconds"],
+        },
+    ]
+    meta["wall_seconds"] = previous["meta"]["wall_seconds"] + update["meta"]["wall_seconds"]
+    merged["meta"] = meta
+    return merged
+
+
 def versions() -> dict[str, str | None]:
     found = {}
     for package in VERSIONED:
@@ -374,7 +403,7 @@ def versions() -> dict[str, str | None]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
-    raw = args.output_dir / "raw" / args.name
+    raw = args.output_dir / "raw" / (args.name + ("_update" if args.update else ""))
     if raw.exists():
         shutil.rmtree(raw)
     raw.mkdir(parents=True)
@@ -414,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     from reporting import plot, render_markdown
 
     out = args.output_dir
+    if args.update:
+        results = merge_update(read_json(out / f"{args.name}.json"), results)
     write_json(out / f"{args.name}.json", results)
     markdown = render_markdown(results)
     (out / f"{args.name}.md").write_text(markdown)
