@@ -27,6 +27,7 @@ Shaped like an SDMetrics report: :class:`PrivacyReport` has ``generate``,
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,11 @@ class Encoder:
     @property
     def columns(self) -> list[str]:
         return list(self.numeric) + list(self.categories)
+
+    def transform_blocks(self, frame: pd.DataFrame, rows: int = 10_000) -> Iterator[np.ndarray]:
+        """:meth:`transform` of ``frame`` in blocks of ``rows`` rows."""
+        for start in range(0, len(frame), rows):
+            yield self.transform(frame.iloc[start : start + rows])
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Vectors for ``frame``'s rows (float64, one row per row)."""
@@ -187,11 +193,16 @@ def dcr_share(distances: np.ndarray, positions: np.ndarray, is_train: np.ndarray
     return (d_train < d_hold).mean(axis=1) + 0.5 * (d_train == d_hold).mean(axis=1)
 
 
-def _identical(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Whether each query row equals some reference row exactly (after encoding)."""
-    if not len(reference) or not queries.shape[1]:
+def _identical(queries: np.ndarray, reference: np.ndarray | Iterator[np.ndarray]) -> np.ndarray:
+    """Whether each query row equals some reference row exactly (after encoding).
+
+    ``reference`` may be a stream of row blocks, so that a large training table is never
+    encoded whole (its one-hot matrix can be far larger than the table).
+    """
+    if not queries.shape[1]:
         return np.zeros(len(queries), dtype=bool)
-    ref = {row.tobytes() for row in np.round(reference, 9)}
+    blocks = [reference] if isinstance(reference, np.ndarray) else reference
+    ref = {row.tobytes() for block in blocks for row in np.round(block, 9)}
     return np.fromiter((row.tobytes() in ref for row in np.round(queries, 9)), dtype=bool, count=len(queries))
 
 
@@ -230,11 +241,10 @@ class PrivacyReport:
         compared = synthetic
         if len(synthetic) > self.max_compared:
             compared = synthetic.iloc[np.sort(rng.choice(len(synthetic), size=self.max_compared, replace=False))]
-        x_train, x_sub = encoder.transform(train), encoder.transform(train_sub)
-        x_hold, x_syn = encoder.transform(holdout), encoder.transform(compared)
+        x_sub, x_hold, x_syn = encoder.transform(train_sub), encoder.transform(holdout), encoder.transform(compared)
         n = len(x_syn)
 
-        identical_train = _identical(x_syn, x_train)
+        identical_train = _identical(x_syn, encoder.transform_blocks(train))
         identical_sub = _identical(x_syn, x_sub)
         identical_hold = _identical(x_syn, x_hold)
 
