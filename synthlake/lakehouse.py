@@ -7,6 +7,7 @@ synthetic tables go under ``<lakehouse>/Tables/<table>_synthetic``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -179,6 +180,20 @@ def _json_keys(location: str, table: str) -> list[str]:
     return [str(key) for key in first] if isinstance(first, dict) else []
 
 
+@contextlib.contextmanager
+def _reading(table: SourceTable, what: str) -> Iterator[None]:
+    """Turn a reader's own exception into a SourceError naming the table (never a value)."""
+    try:
+        yield
+    except (DataError, SourceError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - readers raise many types; name the table
+        raise SourceError(
+            f"Cannot read {what} '{table.name}' from '{_redact(table.location)}' as {table.kind}: "
+            f"{type(exc).__name__}. Check that the file is complete and in that format."
+        ) from None
+
+
 def source_columns(table: SourceTable) -> list[str]:
     """The column names of a source table, read from its header or schema only (no rows).
 
@@ -188,7 +203,7 @@ def source_columns(table: SourceTable) -> list[str]:
         DataError: the table has no header or a column name twice.
         SourceError: the table cannot be read.
     """
-    try:
+    with _reading(table, "the columns of table"):
         if table.kind == "csv":
             return _check_csv_header(table.location, table.name)
         if table.kind == "parquet":
@@ -209,13 +224,6 @@ def source_columns(table: SourceTable) -> list[str]:
             columns = [column["name"] for column in inspector.get_columns(table.name)]
         else:  # pragma: no cover - discover_tables only makes the kinds above
             raise SourceError(f"Table '{table.name}': unknown source kind '{table.kind}'")
-    except (DataError, SourceError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - readers raise many types; name the table
-        raise SourceError(
-            f"Cannot read the columns of table '{table.name}' from '{_redact(table.location)}' as {table.kind}: "
-            f"{type(exc).__name__}. Check that the file is complete and in that format."
-        ) from None
     columns = [str(name) for name in columns]
     _check_unique_columns(columns, table.name)
     return columns
@@ -240,7 +248,7 @@ def read_source_table(table: SourceTable) -> pd.DataFrame:
         SourceError: the file or database cannot be read.
         DataError: the table has duplicate column names or no columns.
     """
-    try:
+    with _reading(table, "table"):
         if table.kind == "csv":
             _check_csv_header(table.location, table.name)
             frame = pd.read_csv(table.location, low_memory=False)
@@ -263,13 +271,6 @@ def read_source_table(table: SourceTable) -> pd.DataFrame:
                 frame = pd.read_sql_query(sqlalchemy.text(f"SELECT * FROM {quoted}"), connection)
         else:  # pragma: no cover - discover_tables only makes the kinds above
             raise SourceError(f"Table '{table.name}': unknown source kind '{table.kind}'")
-    except (DataError, SourceError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - readers raise many types; name the table
-        raise SourceError(
-            f"Cannot read table '{table.name}' from '{_redact(table.location)}' as {table.kind}: "
-            f"{type(exc).__name__}. Check that the file is complete and in that format."
-        ) from None
     columns = [str(name) for name in frame.columns]
     _check_unique_columns(columns, table.name)
     if not columns:
