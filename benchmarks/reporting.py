@@ -233,7 +233,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     tables = [table["name"] for table in results["tables"]]
     engines = list(dict.fromkeys(engine for table in results["tables"] for engine in table["engines"]))
-    figure, axes = plt.subplots(2, 2, figsize=(13, 9))
+    figure, axes = plt.subplots(2, 2, figsize=(14, 10), layout="constrained")
     width = 0.8 / max(len(engines), 1)
     x = np.arange(len(tables))
     panels = (
@@ -254,17 +254,20 @@ def plot(results: dict[str, Any], path: Path) -> None:
             for bar, value in zip(bars, values, strict=True):
                 if not np.isnan(value):
                     axis.annotate(fmt.format(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                                  ha="center", va="bottom", fontsize=8)  # fmt: skip
+                                  xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+                                  fontsize=6.5, rotation=90)  # fmt: skip
         axis.set_title(title)
-        axis.set_xticks(x, [f"{t['name']}\n{t['rows']:,} rows" for t in results["tables"]])
+        axis.set_xticks(x, [f"{t['name']}\n{t['rows']:,} rows" for t in results["tables"]], fontsize=8)
         axis.grid(axis="y", alpha=0.3)
     axes[0, 0].set_yscale("log")
     walls = [r.get("wall_seconds") or 0 for t in results["tables"] for r in t["engines"].values()]
     if max(walls, default=0) > 0:
         axes[0, 0].set_ylim(top=max(walls) * 3)
-    axes[0, 1].set_ylim(0, 1.05)
+    axes[0, 1].set_ylim(0, 1.15)  # room for the value labels
+    axes[1, 0].set_ylim(0, 1.25)
     axes[1, 0].axhline(1.0, color="black", linewidth=0.8)
-    axes[0, 0].legend(fontsize=8, loc="upper left", ncol=len(engines))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     scaling = results.get("scaling")
     axis = axes[1, 1]
     if scaling:
@@ -296,6 +299,5 @@ def plot(results: dict[str, Any], path: Path) -> None:
     meta = results["meta"]
     figure.suptitle(f"synthlake vs SDV CTGANSynthesizer vs raw ctgan ({meta['mode']} run, {meta['started'][:10]}, "
                     f"{meta['machine']['cpus']} CPU cores)")  # fmt: skip
-    figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
