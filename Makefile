@@ -48,7 +48,7 @@ format: setup
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache
 
-# make bench: synthlake vs SDV's CTGANSynthesizer vs raw ctgan on real public tables (about 75 min
+# make bench: synthlake vs SDV's CTGANSynthesizer vs raw ctgan on real public tables (about 50 min
 # on 2 cores; make bench BENCH_ARGS=--quick for a few minutes). SDV and the datasets go into their
 # own venv, benchmarks/.venv, so they never enter the package's dependencies.
 BENCH_VENV := benchmarks/.venv
