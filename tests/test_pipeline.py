@@ -51,7 +51,8 @@ def _tables(folder: Path) -> dict[str, pd.DataFrame]:
         }
     )
     visits = pd.DataFrame({"minutes": rng.integers(5, 90, 40), "kind": rng.choice(["phone", "visit"], 40)})
-    broken = pd.DataFrame({"x": rng.normal(size=30)})
+    # its label has one value: only the rows show it, so the table fails at import, not the pre-flight
+    broken = pd.DataFrame({"x": rng.normal(size=30), "outcome": ["same"] * 30})
     folder.mkdir()
     patients.to_csv(folder / "patients.csv", index=False)
     visits.to_parquet(folder / "visits.parquet")
@@ -75,7 +76,7 @@ def run(tmp_path_factory):
                     "synthetic_dataset_len": 50,
                     "epochs": 1,
                     "progress": False,
-                    "tables": {"patients": {"label_variable": "score"}, "broken": {"label_variable": "nope"}},
+                    "tables": {"patients": {"label_variable": "score"}, "broken": {"label_variable": "outcome"}},
                     "hyperparameters": {"provider": "openai"},
                     "narrative": {"provider": "openai"},
                     "llm": {"model": "test-model", "base_url": server.base_url, "max_retries": 0},
@@ -118,7 +119,7 @@ def test_exit_code_and_manifest_say_which_table_failed(run):
     assert tables["broken"]["status"] == "failed"
     assert tables["broken"]["failed_step"] == "import_data_to_lakehouse"
     assert tables["broken"]["error"]["type"] == "DataError"
-    assert "Label 'nope' is not a column of table 'broken'" in tables["broken"]["error"]["message"]
+    assert "Label 'outcome' of table 'broken' has a single value" in tables["broken"]["error"]["message"]
     assert tables["broken"]["error"]["cell"] is not None
 
 
