@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from scoring import align, quality, utility
 
 from synthlake import hyperparameters
 from synthlake.holdout import split_indices
+from synthlake.orchestration import installed_versions
 
 log = logging.getLogger("bench")
 
@@ -390,16 +390,6 @@ def merge_update(previous: dict[str, Any], update: dict[str, Any]) -> dict[str, 
     return merged
 
 
-def versions() -> dict[str, str | None]:
-    found = {}
-    for package in VERSIONED:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
@@ -418,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "arguments": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-            "versions": versions(),
+            "versions": installed_versions(VERSIONED),
             "seed": SEED,
         },
         "tables": [],

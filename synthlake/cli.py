@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     the run folder are unusable; 3: every table completed but one or more failed the
     privacy gate and were quarantined.
     """
-    from synthlake.orchestration import Orchestrator, summary_lines
+    from synthlake.orchestration import Orchestrator, quiet_libraries, summary_lines
 
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("papermill", "rdt", "httpx", "openai", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("traitlets").setLevel(logging.ERROR)  # kernel clients' teardown chatter
+    quiet_libraries()
     log = logging.getLogger("synthlake")
     try:
         if args.resume:

@@ -89,14 +89,19 @@ def choose_model_step(config: RunConfig, run_dir: Path, table: str) -> Step | No
     return CLASSIFIER if choose_task(schema, label) == "classification" else REGRESSOR
 
 
-def package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
+def installed_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed version of each package (``None`` where it is not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def package_versions() -> dict[str, str | None]:
+    return {"python": platform.python_version(), **installed_versions(PACKAGES)}
 
 
 def _now() -> str:
@@ -505,6 +510,11 @@ def _init_worker(level: int, threads: int) -> None:
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Keep the libraries' own chatter out of the progress log (the CLI and every worker)."""
     for noisy in ("papermill", "rdt", "httpx", "openai", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("traitlets").setLevel(logging.ERROR)  # kernel clients' teardown chatter

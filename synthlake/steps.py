@@ -385,7 +385,6 @@ def generate_synthetic(ctx: StepContext) -> dict[str, Any]:
         reasons_path.unlink(missing_ok=True)
     else:
         write_json(reasons_path, {"table": ctx.table, "run_id": ctx.run_dir.name, **release})
-    if not released:
         log.warning(
             "table %s failed the privacy gate; its synthetic table is quarantined at %s: %s",
             ctx.table, release["delta_path"], "; ".join(privacy["reasons"]),
